@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -69,9 +70,69 @@ def _utc_offset_ms(tz_name: str, now: dt.datetime) -> int:
     return int(offset.total_seconds() * 1000) if offset is not None else 0
 
 
-def _text(user: Record, name: str, default: str | None = None) -> str | None:
+def _text(user: Record, name: str) -> str | None:
     value = user.get(name)
-    return str(value) if value is not None else default
+    return str(value) if value is not None else None
+
+
+def _photos(base: str) -> dict[str, str]:
+    return {
+        "picture": f"{base}/profilephoto/005/F",
+        "thumbnail": f"{base}/profilephoto/005/T",
+    }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Person:
+    """The User record's fields as the identity service words them."""
+
+    user_id: str
+    username: str
+    nickname: str
+    name: str
+    email: str
+    first_name: str | None
+    last_name: str
+    timezone: str
+    address: dict[str, str | None]
+    mobile_phone: str | None
+    active: bool
+    user_type: str
+    language: str
+    locale: str
+    utc_offset_ms: int
+    modified: str
+
+    @classmethod
+    def of(cls, user: Record, org: OrgView) -> _Person:
+        first = _text(user, "FirstName")
+        last = _text(user, "LastName") or ""
+        timezone = _text(user, "TimeZoneSidKey") or "GMT"
+        modified = user.get("LastModifiedDate")
+        return cls(
+            user_id=str(user["Id"]),
+            username=_text(user, "Username") or "",
+            nickname=_text(user, "CommunityNickname") or _text(user, "Alias") or "",
+            name=_text(user, "Name") or " ".join(p for p in (first, last) if p),
+            email=_text(user, "Email") or "",
+            first_name=first,
+            last_name=last,
+            timezone=timezone,
+            address={
+                "street_address": _text(user, "Street"),
+                "locality": _text(user, "City"),
+                "region": _text(user, "State"),
+                "country": _text(user, "Country"),
+                "postal_code": _text(user, "PostalCode"),
+            },
+            mobile_phone=_text(user, "MobilePhone"),
+            active=user.get("IsActive", True) is not False,
+            user_type=(_text(user, "UserType") or "STANDARD").upper(),
+            language=_text(user, "LanguageLocaleKey") or "en_US",
+            locale=_text(user, "LocaleSidKey") or "en_US",
+            utc_offset_ms=_utc_offset_ms(timezone, org.now()),
+            modified=format_datetime(modified if isinstance(modified, dt.datetime) else org.now()),
+        )
 
 
 class IdentityEndpoints:
@@ -144,49 +205,40 @@ class IdentityEndpoints:
         except _Refused as refused:
             return refused.response()
         base = base_url(request)
-        user_id = str(user["Id"])
-        first = _text(user, "FirstName")
-        last = _text(user, "LastName", "")
-        name = _text(user, "Name") or " ".join(p for p in (first, last) if p)
-        photo = f"{base}/profilephoto/005/F"
+        p = _Person.of(user, org)
         body: dict[str, Any] = {
-            "id": identity_url(base, org.org_id, user_id),
-            "asserted_user": _same_id(user_id, session.user_id),
-            "user_id": user_id,
+            "id": identity_url(base, org.org_id, p.user_id),
+            "asserted_user": _same_id(p.user_id, session.user_id),
+            "user_id": p.user_id,
             "organization_id": org.org_id,
-            "username": _text(user, "Username", ""),
-            "nick_name": _text(user, "CommunityNickname") or _text(user, "Alias", ""),
-            "display_name": name,
-            "email": _text(user, "Email", ""),
+            "username": p.username,
+            "nick_name": p.nickname,
+            "display_name": p.name,
+            "email": p.email,
             "email_verified": True,
-            "first_name": first,
-            "last_name": last,
-            "timezone": _text(user, "TimeZoneSidKey", "GMT"),
-            "photos": {"picture": photo, "thumbnail": f"{base}/profilephoto/005/T"},
-            "addr_street": _text(user, "Street"),
-            "addr_city": _text(user, "City"),
-            "addr_state": _text(user, "State"),
-            "addr_country": _text(user, "Country"),
-            "addr_zip": _text(user, "PostalCode"),
-            "mobile_phone": _text(user, "MobilePhone"),
+            "first_name": p.first_name,
+            "last_name": p.last_name,
+            "timezone": p.timezone,
+            "photos": _photos(base),
+            "addr_street": p.address.get("street_address"),
+            "addr_city": p.address.get("locality"),
+            "addr_state": p.address.get("region"),
+            "addr_country": p.address.get("country"),
+            "addr_zip": p.address.get("postal_code"),
+            "mobile_phone": p.mobile_phone,
             "mobile_phone_verified": False,
             "is_lightning_login_user": False,
             "status": {"created_date": None, "body": None},
-            "urls": self._urls(base, org, user_id, version),
-            "active": user.get("IsActive", True) is not False,
-            "user_type": (_text(user, "UserType") or "STANDARD").upper(),
-            "language": _text(user, "LanguageLocaleKey", "en_US"),
-            "locale": _text(user, "LocaleSidKey", "en_US"),
-            "utcOffset": _utc_offset_ms(_text(user, "TimeZoneSidKey", "GMT") or "GMT", org.now()),
-            "last_modified_date": self._modified(user, org),
+            "urls": self._urls(base, org, p.user_id, version),
+            "active": p.active,
+            "user_type": p.user_type,
+            "language": p.language,
+            "locale": p.locale,
+            "utcOffset": p.utc_offset_ms,
+            "last_modified_date": p.modified,
             "is_app_installed": True,
         }
         return JSONResponse(body, headers=NO_STORE, media_type=JSON_TYPE)
-
-    @staticmethod
-    def _modified(user: Record, org: OrgView) -> str:
-        value = user.get("LastModifiedDate")
-        return format_datetime(value if isinstance(value, dt.datetime) else org.now())
 
     async def userinfo(self, request: Request) -> Response:
         """``GET /services/oauth2/userinfo``: the OpenID Connect claims of the token's user."""
@@ -196,46 +248,31 @@ class IdentityEndpoints:
         except _Refused as refused:
             return refused.response()
         base = base_url(request)
-        user_id = str(user["Id"])
-        first = _text(user, "FirstName")
-        last = _text(user, "LastName", "")
-        name = _text(user, "Name") or " ".join(p for p in (first, last) if p)
-        tz = _text(user, "TimeZoneSidKey", "GMT") or "GMT"
-        photo = f"{base}/profilephoto/005/F"
+        p = _Person.of(user, org)
         body: dict[str, Any] = {
-            "sub": identity_url(base, org.org_id, user_id),
-            "user_id": user_id,
+            "sub": identity_url(base, org.org_id, p.user_id),
+            "user_id": p.user_id,
             "organization_id": org.org_id,
-            "preferred_username": _text(user, "Username", ""),
-            "nickname": _text(user, "CommunityNickname") or _text(user, "Alias", ""),
-            "name": name,
-            "email": _text(user, "Email", ""),
+            "preferred_username": p.username,
+            "nickname": p.nickname,
+            "name": p.name,
+            "email": p.email,
             "email_verified": True,
-            "given_name": first,
-            "family_name": last,
-            "zoneinfo": tz,
-            "photos": {"picture": photo, "thumbnail": f"{base}/profilephoto/005/T"},
-            "profile": f"{base}/{user_id}",
-            "picture": photo,
-            "address": {
-                k: v
-                for k, v in {
-                    "street_address": _text(user, "Street"),
-                    "locality": _text(user, "City"),
-                    "region": _text(user, "State"),
-                    "country": _text(user, "Country"),
-                    "postal_code": _text(user, "PostalCode"),
-                }.items()
-                if v is not None
-            },
+            "given_name": p.first_name,
+            "family_name": p.last_name,
+            "zoneinfo": p.timezone,
+            "photos": _photos(base),
+            "profile": f"{base}/{p.user_id}",
+            "picture": _photos(base)["picture"],
+            "address": {k: v for k, v in p.address.items() if v is not None},
             "is_salesforce_integration_user": False,
-            "urls": self._urls(base, org, user_id, "{version}"),
-            "active": user.get("IsActive", True) is not False,
-            "user_type": (_text(user, "UserType") or "STANDARD").upper(),
-            "language": _text(user, "LanguageLocaleKey", "en_US"),
-            "locale": _text(user, "LocaleSidKey", "en_US"),
-            "utcOffset": _utc_offset_ms(tz, org.now()),
-            "updated_at": self._modified(user, org),
+            "urls": self._urls(base, org, p.user_id, "{version}"),
+            "active": p.active,
+            "user_type": p.user_type,
+            "language": p.language,
+            "locale": p.locale,
+            "utcOffset": p.utc_offset_ms,
+            "updated_at": p.modified,
             "is_app_installed": True,
         }
         return JSONResponse(body, headers=NO_STORE, media_type=JSON_TYPE)
