@@ -1,4 +1,4 @@
-"""Test harness for the OAuth server: an org directory and a real uvicorn server on loopback.
+"""Test harness for the OAuth server: real orgs, a directory and a uvicorn server on loopback.
 
 The app served is the OAuth routes plus ``/protected``, a stand-in for an API route that
 checks its bearer token with ``TokenStore.validate``.
@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 import uvicorn
@@ -21,98 +21,71 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from sfemu.model import ApiError, Record
+from sfemu import ids
+from sfemu.apps import ConnectedApp
+from sfemu.model import ApiError
 from sfemu.oauth import oauth_routes
-from sfemu.oauth_directory import ConnectedAppView, OrgView
+from sfemu.oauth_directory import OrgView
+from sfemu.org import Org
 from sfemu.tokens import TokenStore
 
-ORG_ID = "00D5g000004XyZaEAK"
-ADMIN_ID = "0055g00000AdmInAAA"
-USER_ID = "0055g00000UsEr1AAA"
-INTEGRATION_ID = "0055g00000InTegAAA"
+ORG_ID = ids.to18("00D5g000004XyZa")
+OTHER_ORG_ID = ids.to18("00D5g000007OtHe")
 CLIENT_ID = "3MVG9emulatorConsumerKey"
 CLIENT_SECRET = "E7F1C0DE5EC12E7000000000000000000000000000000000000000000000000A"
 CALLBACK = "http://127.0.0.1:1/callback"
-ADMIN_USERNAME = "admin@sfemu.example"
+ADMIN_USERNAME = "admin@oauth.sfemu.example"
 ADMIN_PASSWORD = "admin-pass-1"
-USER_USERNAME = "rep@sfemu.example"
+USER_USERNAME = "rene.rep@oauth.sfemu.example"
 USER_PASSWORD = "rep-pass-1"
+INTEGRATION_USERNAME = "integration@oauth.sfemu.example"
 
 
-@dataclass(kw_only=True)
-class App:
-    client_id: str = CLIENT_ID
-    client_secret: str = CLIENT_SECRET
-    name: str = "sfbridge test app"
-    callback_urls: tuple[str, ...] = (CALLBACK,)
-    scopes: tuple[str, ...] = ("api", "refresh_token", "openid", "id")
-    refresh_token_rotation: bool = False
-    jwt_public_key_pem: str | None = None
-    client_credentials_user_id: str | None = INTEGRATION_ID
+class MovableClock:
+    """The org clock tests move forward (and back)."""
+
+    def __init__(self) -> None:
+        self.offset = dt.timedelta()
+
+    def __call__(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self.offset
 
 
-def _user(user_id: str, username: str, first: str, last: str, **extra: Any) -> Record:
-    return {
-        "Id": user_id,
-        "Username": username,
-        "FirstName": first,
-        "LastName": last,
-        "Name": f"{first} {last}",
-        "Email": username,
-        "IsActive": True,
-        "TimeZoneSidKey": "Europe/Paris",
-        "LanguageLocaleKey": "en_US",
-        "LocaleSidKey": "en_GB",
-        "UserType": "Standard",
-        "Alias": first[:5].lower(),
-        **extra,
-    }
+@dataclass(frozen=True, kw_only=True)
+class People:
+    admin_id: str
+    user_id: str
+    integration_id: str
 
 
-@dataclass(kw_only=True)
-class Org:
-    """A small org with the surface the OAuth server reads (``sfemu.oauth_directory``)."""
-
-    org_id: str = ORG_ID
-    is_sandbox: bool = False
-    session_timeout_seconds: int = 7200
-    apps: dict[str, App] = field(default_factory=lambda: {CLIENT_ID: App()})
-    users: dict[str, Record] = field(default_factory=dict)
-    passwords: dict[str, str] = field(default_factory=dict)
-    admin_user_id: str = ADMIN_ID
-    clock_offset: dt.timedelta = dt.timedelta()
-
-    def __post_init__(self) -> None:
-        if not self.users:
-            self.add_user(_user(ADMIN_ID, ADMIN_USERNAME, "Ada", "Admin"), ADMIN_PASSWORD)
-            self.add_user(_user(USER_ID, USER_USERNAME, "Rene", "Rep"), USER_PASSWORD)
-            self.add_user(
-                _user(INTEGRATION_ID, "integration@sfemu.example", "Int", "Egration"), "x"
-            )
-
-    def add_user(self, user: Record, password: str) -> None:
-        self.users[user["Id"]] = user
-        self.passwords[user["Username"].lower()] = password
-
-    def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC) + self.clock_offset
-
-    def advance(self, seconds: float) -> None:
-        self.clock_offset += dt.timedelta(seconds=seconds)
-
-    def user_by_username(self, username: str) -> Record | None:
-        return next(
-            (u for u in self.users.values() if u["Username"].lower() == username.lower()), None
-        )
-
-    def check_password(self, username: str, password: str) -> str | None:
-        user = self.user_by_username(username)
-        if user is None or self.passwords.get(username.lower()) != password:
-            return None
-        return str(user["Id"])
-
-    def get(self, record_id: str, *, include_deleted: bool = False) -> Record | None:
-        return next((u for u in self.users.values() if u["Id"][:15] == record_id[:15]), None)
+def make_org(
+    *, org_id: str = ORG_ID, clock: MovableClock | None = None, prefix: str = ""
+) -> tuple[Org, People]:
+    """A real ``sfemu.org.Org`` with the test app, its admin, a rep and an integration user."""
+    org = Org.default(
+        org_id=org_id,
+        clock=clock or MovableClock(),
+        admin_username=prefix + ADMIN_USERNAME,
+        admin_password=ADMIN_PASSWORD,
+        client_id=prefix + CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        callback_urls=(CALLBACK,),
+    )
+    user_id = org.create_user(
+        prefix + USER_USERNAME,
+        email=USER_USERNAME,
+        first_name="Rene",
+        last_name="Rep",
+        time_zone="Europe/Paris",
+    )
+    org.set_password(user_id, USER_PASSWORD)
+    integration_id = org.create_user(
+        prefix + INTEGRATION_USERNAME, email=INTEGRATION_USERNAME, last_name="Integration"
+    )
+    app = org.apps[prefix + CLIENT_ID]
+    org.apps[app.client_id] = replace(app, client_credentials_user_id=integration_id)
+    people = People(admin_id=org.admin_user_id, user_id=user_id, integration_id=integration_id)
+    return org, people
 
 
 @dataclass
@@ -127,10 +100,6 @@ class Directory:
 
     def org_for_username(self, username: str) -> OrgView | None:
         return next((o for o in self.orgs if o.user_by_username(username)), None)
-
-
-def _typed_app(app: App) -> ConnectedAppView:
-    return app  # mypy proves the harness app has the shape the server reads
 
 
 @dataclass
@@ -189,21 +158,40 @@ class Emulator:
     """What a test gets: the org, the store, the switches and the server's base URL."""
 
     org: Org
+    clock: MovableClock
+    people: People
     directory: Directory
     tokens: TokenStore
     switches: Switches
     base: str
 
     @property
-    def app(self) -> App:
+    def app(self) -> ConnectedApp:
         return self.org.apps[CLIENT_ID]
+
+    def configure_app(self, **changes: Any) -> None:
+        """Change the test app (connected apps are frozen values)."""
+        self.org.apps[CLIENT_ID] = replace(self.app, **changes)
+
+    def advance(self, seconds: float) -> None:
+        """Move the org clock."""
+        self.clock.offset += dt.timedelta(seconds=seconds)
 
 
 @contextmanager
 def running_emulator() -> Iterator[Emulator]:
-    org = Org()
+    clock = MovableClock()
+    org, people = make_org(clock=clock)
     directory = Directory([org])
     tokens = TokenStore()
     switches = Switches()
     with serve(build_app(directory, tokens, switches)) as base:
-        yield Emulator(org=org, directory=directory, tokens=tokens, switches=switches, base=base)
+        yield Emulator(
+            org=org,
+            clock=clock,
+            people=people,
+            directory=directory,
+            tokens=tokens,
+            switches=switches,
+            base=base,
+        )

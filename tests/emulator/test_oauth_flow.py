@@ -20,12 +20,10 @@ from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 
 from tests.emulator.oauth_harness import (
-    ADMIN_ID,
     CALLBACK,
     CLIENT_ID,
     CLIENT_SECRET,
     ORG_ID,
-    USER_ID,
     USER_PASSWORD,
     USER_USERNAME,
     Emulator,
@@ -99,7 +97,7 @@ def test_web_server_flow_with_pkce_end_to_end(emu: Emulator) -> None:
     ]
     assert token["access_token"].startswith(ORG_ID[:15] + "!")
     assert token["instance_url"] == emu.base
-    assert token["id"] == f"{emu.base}/id/{ORG_ID}/{ADMIN_ID}"
+    assert token["id"] == f"{emu.base}/id/{ORG_ID}/{emu.people.admin_id}"
     assert token["token_type"] == "Bearer"
     assert re.fullmatch(r"\d{13}", token["issued_at"])
     assert token["scope"] == "api openid refresh_token"
@@ -112,7 +110,7 @@ def test_web_server_flow_with_pkce_end_to_end(emu: Emulator) -> None:
     assert claims["at_hash"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
     ok = _protected(emu, token["access_token"])
-    assert ok.status_code == 200 and ok.json() == {"user_id": ADMIN_ID, "org_id": ORG_ID}
+    assert ok.status_code == 200 and ok.json() == {"user_id": emu.people.admin_id, "org_id": ORG_ID}
 
     # The code is single use.
     again = requests.post(
@@ -167,7 +165,7 @@ def test_refresh_without_rotation_keeps_the_refresh_token(emu: Emulator) -> None
 
 
 def test_refresh_with_rotation_retires_the_old_refresh_token(emu: Emulator) -> None:
-    emu.app.refresh_token_rotation = True
+    emu.configure_app(refresh_token_rotation=True)
     client = _client(emu)
     verifier = generate_token(64)
     first = client.fetch_token(
@@ -307,7 +305,7 @@ def _login_and_decide(emu: Emulator, client: OAuth2Session, verifier: str, decis
     action, fields = _form(retry.text)
     fields.update(username=USER_USERNAME, password=USER_PASSWORD)
     approve = browser.post(emu.base + action, data=fields, timeout=10)
-    assert "Allow access?" in approve.text and "sfbridge test app" in approve.text
+    assert "Allow access?" in approve.text and "sfbridge" in approve.text
     action, fields = _form(approve.text)
     fields["decision"] = decision
     done = browser.post(emu.base + action, data=fields, allow_redirects=False, timeout=10)
@@ -324,8 +322,8 @@ def test_login_and_approve_pages(emu: Emulator) -> None:
     token = client.fetch_token(
         f"{emu.base}/services/oauth2/token", authorization_response=callback, code_verifier=verifier
     )
-    assert token["id"].endswith(f"/{USER_ID}")
-    assert emu.tokens.approved(CLIENT_ID, USER_ID)
+    assert token["id"].endswith(f"/{emu.people.user_id}")
+    assert emu.tokens.approved(CLIENT_ID, emu.people.user_id)
 
 
 def test_deny_redirects_with_access_denied(emu: Emulator) -> None:
@@ -345,9 +343,9 @@ def test_access_token_expires_with_the_org_clock(emu: Emulator) -> None:
         authorization_response=_authorize_auto(emu, client, verifier),
         code_verifier=verifier,
     )
-    emu.org.advance(emu.org.session_timeout_seconds - 5)
+    emu.advance(emu.org.session_timeout_seconds - 5)
     assert _protected(emu, token["access_token"]).status_code == 200
-    emu.org.advance(10)
+    emu.advance(10)
     assert _protected(emu, token["access_token"]).status_code == 401
     # The refresh token outlives the session: a new access token works.
     fresh = client.refresh_token(f"{emu.base}/services/oauth2/token")

@@ -25,9 +25,8 @@ from tests.emulator.oauth_harness import (
     CALLBACK,
     CLIENT_ID,
     CLIENT_SECRET,
-    INTEGRATION_ID,
+    INTEGRATION_USERNAME,
     ORG_ID,
-    USER_ID,
     USER_PASSWORD,
     USER_USERNAME,
     Emulator,
@@ -58,7 +57,7 @@ def _certificate_pem(key: rsa.RSAPrivateKey) -> str:
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emulator]:
     with running_emulator() as emulator:
-        emulator.app.jwt_public_key_pem = _certificate_pem(KEY)
+        emulator.configure_app(jwt_public_key_pem=_certificate_pem(KEY))
         yield emulator
 
 
@@ -67,8 +66,8 @@ def _reset(emu: Emulator) -> None:
     emu.switches.auto_approve = True
     emu.switches.jwt_requires_approval = False
     emu.org.is_sandbox = False
-    emu.app.client_credentials_user_id = INTEGRATION_ID
-    emu.org.clock_offset = dt.timedelta()
+    emu.configure_app(client_credentials_user_id=emu.people.integration_id)
+    emu.clock.offset = dt.timedelta()
 
 
 def _token(emu: Emulator, data: dict[str, str], **kwargs: Any) -> httpx.Response:
@@ -138,7 +137,7 @@ def _password_form(**overrides: str) -> dict[str, str]:
 
 def _expired_code(emu: Emulator) -> dict[str, str]:
     form = _code_form(emu)
-    emu.org.advance(15 * 60 + 1)
+    emu.advance(15 * 60 + 1)
     return form
 
 
@@ -149,7 +148,7 @@ def _used_code(emu: Emulator) -> dict[str, str]:
 
 
 def _no_execution_user(emu: Emulator) -> dict[str, str]:
-    emu.app.client_credentials_user_id = None
+    emu.configure_app(client_credentials_user_id=None)
     return {
         "grant_type": "client_credentials",
         "client_id": CLIENT_ID,
@@ -159,7 +158,7 @@ def _no_execution_user(emu: Emulator) -> dict[str, str]:
 
 def _unapproved_jwt(emu: Emulator) -> dict[str, str]:
     emu.switches.jwt_requires_approval = True
-    return _jwt(_assertion(sub="integration@sfemu.example"))
+    return _jwt(_assertion(sub=INTEGRATION_USERNAME))
 
 
 def _sandbox_aud_on_production(emu: Emulator) -> dict[str, str]:
@@ -230,7 +229,7 @@ def _assert_success(emu: Emulator, body: dict[str, Any], user_id: str) -> None:
 def test_password_grant(emu: Emulator) -> None:
     response = _token(emu, _password_form(username=ADMIN_USERNAME, password=ADMIN_PASSWORD))
     assert response.status_code == 200
-    _assert_success(emu, response.json(), "0055g00000AdmInAAA")
+    _assert_success(emu, response.json(), emu.people.admin_id)
 
 
 def test_client_credentials_runs_as_the_execution_user_with_basic_auth(emu: Emulator) -> None:
@@ -239,7 +238,7 @@ def test_client_credentials_runs_as_the_execution_user_with_basic_auth(emu: Emul
         emu, {"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"}
     )
     assert response.status_code == 200
-    _assert_success(emu, response.json(), INTEGRATION_ID)
+    _assert_success(emu, response.json(), emu.people.integration_id)
 
 
 @pytest.mark.parametrize(
@@ -257,18 +256,18 @@ def test_jwt_bearer_audiences(emu: Emulator, sandbox: bool, audience: str) -> No
     aud = emu.base if audience == "<emulator>" else audience
     response = _token(emu, _jwt(_assertion(aud=aud)))
     assert response.status_code == 200, response.text
-    _assert_success(emu, response.json(), USER_ID)
+    _assert_success(emu, response.json(), emu.people.user_id)
 
 
 def test_jwt_bearer_after_approval(emu: Emulator) -> None:
     emu.switches.jwt_requires_approval = True
-    emu.tokens.approve(CLIENT_ID, USER_ID)
+    emu.tokens.approve(CLIENT_ID, emu.people.user_id)
     assert _token(emu, _jwt(_assertion())).status_code == 200
 
 
 def test_jwt_expiry_follows_the_org_clock(emu: Emulator) -> None:
     assertion = _assertion(exp_in=60)
-    emu.org.advance(120)
+    emu.advance(120)
     assert _token(emu, _jwt(assertion)).json()["error_description"] == "expired authorization code"
 
 

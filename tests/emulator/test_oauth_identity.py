@@ -9,11 +9,10 @@ import httpx
 import pytest
 
 from tests.emulator.oauth_harness import (
-    ADMIN_ID,
     CALLBACK,
     CLIENT_ID,
     ORG_ID,
-    USER_ID,
+    USER_USERNAME,
     Emulator,
     running_emulator,
 )
@@ -30,7 +29,8 @@ def _reset(emu: Emulator) -> None:
     emu.switches.auto_approve = True
 
 
-def _access_token(emu: Emulator, user_id: str = USER_ID) -> str:
+def _access_token(emu: Emulator) -> str:
+    user_id = emu.people.user_id
     return emu.tokens.issue(org_id=ORG_ID, user_id=user_id, client_id=CLIENT_ID).access_token
 
 
@@ -54,14 +54,14 @@ URL_KEYS = {
 
 
 def test_identity_of_the_token_user(emu: Emulator) -> None:
-    response = _get(emu, f"/id/{ORG_ID}/{USER_ID}", _access_token(emu))
+    response = _get(emu, f"/id/{ORG_ID}/{emu.people.user_id}", _access_token(emu))
     assert response.status_code == 200
     body = response.json()
     assert set(body) == IDENTITY_KEYS
     assert set(body["urls"]) == URL_KEYS
-    assert body["id"] == f"{emu.base}/id/{ORG_ID}/{USER_ID}"
+    assert body["id"] == f"{emu.base}/id/{ORG_ID}/{emu.people.user_id}"
     assert body["asserted_user"] is True
-    assert body["username"] == "rep@sfemu.example"
+    assert body["username"] == USER_USERNAME
     assert body["display_name"] == "Rene Rep"
     assert body["user_type"] == "STANDARD"
     assert body["urls"]["rest"] == f"{emu.base}/services/data/v{{version}}/"
@@ -70,28 +70,32 @@ def test_identity_of_the_token_user(emu: Emulator) -> None:
 
 
 def test_identity_with_15_char_ids_and_version(emu: Emulator) -> None:
-    response = _get(emu, f"/id/{ORG_ID[:15]}/{ADMIN_ID[:15]}", _access_token(emu), version="58.0")
+    response = _get(
+        emu, f"/id/{ORG_ID[:15]}/{emu.people.admin_id[:15]}", _access_token(emu), version="58.0"
+    )
     body = response.json()
-    assert body["user_id"] == ADMIN_ID
+    assert body["user_id"] == emu.people.admin_id
     assert body["asserted_user"] is False  # another user's identity, same org
     assert body["urls"]["rest"] == f"{emu.base}/services/data/v58.0/"
-    latest = _get(emu, f"/id/{ORG_ID}/{USER_ID}", _access_token(emu), version="latest").json()
+    latest = _get(
+        emu, f"/id/{ORG_ID}/{emu.people.user_id}", _access_token(emu), version="latest"
+    ).json()
     assert latest["urls"]["sobjects"] == f"{emu.base}/services/data/v59.0/sobjects/"
 
 
 def test_identity_accepts_oauth_token_parameter(emu: Emulator) -> None:
-    response = _get(emu, f"/id/{ORG_ID}/{USER_ID}", None, oauth_token=_access_token(emu))
+    response = _get(emu, f"/id/{ORG_ID}/{emu.people.user_id}", None, oauth_token=_access_token(emu))
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize(
     ("path", "token", "params", "status", "text"),
     [
-        (f"/id/{ORG_ID}/{USER_ID}", None, {}, 403, "Missing_OAuth_Token"),
-        (f"/id/{ORG_ID}/{USER_ID}", "00D!bogus", {}, 403, "Bad_OAuth_Token"),
-        (f"/id/00D5g000009ZZZZEAK/{USER_ID}", "<valid>", {}, 403, "Wrong_Org"),
+        (f"/id/{ORG_ID}/{{user}}", None, {}, 403, "Missing_OAuth_Token"),
+        (f"/id/{ORG_ID}/{{user}}", "00D!bogus", {}, 403, "Bad_OAuth_Token"),
+        ("/id/00D5g000009ZZZZEAK/{user}", "<valid>", {}, 403, "Wrong_Org"),
         (f"/id/{ORG_ID}/0055g00000NoOneAAA", "<valid>", {}, 404, "Bad_Id"),
-        (f"/id/{ORG_ID}/{USER_ID}", "<valid>", {"version": "banana"}, 406, "Invalid_Version"),
+        (f"/id/{ORG_ID}/{{user}}", "<valid>", {"version": "banana"}, 406, "Invalid_Version"),
         ("/services/oauth2/userinfo", None, {}, 403, "Missing_OAuth_Token"),
         ("/services/oauth2/userinfo", "00D!bogus", {}, 403, "Bad_OAuth_Token"),
     ],
@@ -101,25 +105,25 @@ def test_identity_refusals(
 ) -> None:
     if token == "<valid>":
         token = _access_token(emu)
-    response = _get(emu, path, token, **params)
+    response = _get(emu, path.format(user=emu.people.user_id), token, **params)
     assert (response.status_code, response.text) == (status, text)
 
 
 def test_identity_refuses_an_expired_token(emu: Emulator) -> None:
     token = _access_token(emu)
-    emu.org.advance(emu.org.session_timeout_seconds)
+    emu.advance(emu.org.session_timeout_seconds)
     try:
-        assert _get(emu, f"/id/{ORG_ID}/{USER_ID}", token).text == "Bad_OAuth_Token"
+        assert _get(emu, f"/id/{ORG_ID}/{emu.people.user_id}", token).text == "Bad_OAuth_Token"
     finally:
-        emu.org.advance(-emu.org.session_timeout_seconds)
+        emu.advance(-emu.org.session_timeout_seconds)
 
 
 def test_userinfo(emu: Emulator) -> None:
     response = _get(emu, "/services/oauth2/userinfo", _access_token(emu))
     assert response.status_code == 200
     body = response.json()
-    assert body["sub"] == f"{emu.base}/id/{ORG_ID}/{USER_ID}"
-    assert body["preferred_username"] == "rep@sfemu.example"
+    assert body["sub"] == f"{emu.base}/id/{ORG_ID}/{emu.people.user_id}"
+    assert body["preferred_username"] == USER_USERNAME
     assert (body["given_name"], body["family_name"], body["name"]) == ("Rene", "Rep", "Rene Rep")
     assert body["zoneinfo"] == "Europe/Paris"
     assert body["organization_id"] == ORG_ID
@@ -201,7 +205,7 @@ def test_authorize_accepts_granted_scopes(emu: Emulator, scope: str) -> None:
 
 
 def test_authorize_keeps_an_existing_query_on_the_callback(emu: Emulator) -> None:
-    emu.app.callback_urls = (*emu.app.callback_urls, "http://127.0.0.1:1/cb?tenant=7")
+    emu.configure_app(callback_urls=(*emu.app.callback_urls, "http://127.0.0.1:1/cb?tenant=7"))
     response = _authorize(emu, redirect_uri="http://127.0.0.1:1/cb?tenant=7")
     location = response.headers["location"]
     assert location.startswith("http://127.0.0.1:1/cb?tenant=7&code=")

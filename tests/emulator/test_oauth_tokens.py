@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
 import pytest
 
 from sfemu.model import ApiError
+from sfemu.org import Org
 from sfemu.tokens import TokenStore
-from tests.emulator.oauth_harness import CLIENT_ID, ORG_ID, USER_ID, Directory, Org
+from tests.emulator.oauth_harness import (
+    CLIENT_ID,
+    ORG_ID,
+    OTHER_ORG_ID,
+    Directory,
+    MovableClock,
+    make_org,
+)
 
-OTHER_ORG = "00D5g000007OtHeEAK"
+OTHER_ORG = OTHER_ORG_ID
+#: The store does not look users up: any user id will do.
+USER_ID = "0055g00000AbCdEAAV"
 
 
-def _store() -> tuple[TokenStore, Org, Org]:
-    org, other = Org(), Org(org_id=OTHER_ORG)
-    return TokenStore(Directory([org, other])), org, other
+class _Clocked:
+    """An org and the clock that drives it."""
+
+    def __init__(self, org_id: str) -> None:
+        self.clock = MovableClock()
+        self.org: Org = make_org(org_id=org_id, clock=self.clock, prefix=org_id)[0]
+
+    def advance(self, seconds: float) -> None:
+        self.clock.offset += dt.timedelta(seconds=seconds)
+
+
+def _store() -> tuple[TokenStore, _Clocked, _Clocked]:
+    org, other = _Clocked(ORG_ID), _Clocked(OTHER_ORG)
+    return TokenStore(Directory([org.org, other.org])), org, other
 
 
 def _invalid(store: TokenStore, token: str) -> None:
@@ -50,7 +72,7 @@ def test_unknown_tokens_are_invalid(token: str) -> None:
 )
 def test_expiry_uses_the_org_timeout_and_clock(timeout: int, elapsed: int, valid: bool) -> None:
     store, org, _ = _store()
-    org.session_timeout_seconds = timeout
+    org.org.session_timeout_seconds = timeout
     token = store.issue(org_id=ORG_ID, user_id=USER_ID, client_id=CLIENT_ID).access_token
     org.advance(elapsed)
     if valid:
@@ -147,7 +169,7 @@ def test_persistence_round_trip() -> None:
     store.approve(CLIENT_ID, USER_ID)
 
     saved = json.loads(json.dumps(store.to_dict()))
-    loaded = TokenStore.from_dict(saved, Directory([org, Org(org_id=OTHER_ORG)]))
+    loaded = TokenStore.from_dict(saved, Directory([org.org, _Clocked(OTHER_ORG).org]))
 
     assert loaded.to_dict() == saved
     assert loaded.validate(family.access_token) == store.validate(family.access_token)
