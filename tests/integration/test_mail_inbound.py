@@ -6,11 +6,13 @@ import asyncio
 import logging
 import smtplib
 import socket
+import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 import pytest
+import trustme
 
 from sfbridge.mail.inbound import InboundEnvelope, InboundSmtpServer
 
@@ -108,6 +110,7 @@ async def test_message_is_accepted_and_handed_over(server: InboundSmtpServer, st
     assert saved.helo == "client.test"
     assert saved.peer.startswith("127.0.0.1:")
     assert saved.received_at.tzinfo is not None
+    assert saved.tls is False
     assert len(saved.digest) == 64
 
 
@@ -363,3 +366,31 @@ async def test_stop_waits_for_in_flight_accept(store: Store) -> None:
     await asyncio.gather(sending, return_exceptions=True)
     with pytest.raises(OSError):
         await in_thread(lambda: client(listener).close())
+
+
+async def test_starttls_is_offered_and_used(store: Store) -> None:
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    listener = InboundSmtpServer(
+        "127.0.0.1",
+        0,
+        accept=store.accept,
+        resolve_recipient=resolve,
+        hostname="mx.test",
+        tls_context=server_ctx,
+    )
+    await listener.start()
+    try:
+
+        def send() -> dict[str, tuple[int, bytes]]:
+            with client(listener) as smtp:
+                smtp.starttls(context=client_ctx)
+                return smtp.sendmail("zoe@customer.example", ["help@acme.example"], message())
+
+        assert await in_thread(send) == {}
+        assert store.saved[0].tls is True
+    finally:
+        await listener.stop()

@@ -9,7 +9,9 @@ from email.message import EmailMessage
 
 import pytest
 
+from sfbridge.core import loops, mailparse, tokens
 from sfbridge.mail.compose import (
+    HEADER_OWN,
     MailEnvelope,
     OutgoingEmail,
     build_mime,
@@ -196,6 +198,7 @@ def test_build_mime_threading_and_loop_headers() -> None:
     assert parsed["X-Sfbridge-Session"] == "s-9"
     assert parsed["X-Auto-Response-Suppress"] == "OOF, AutoReply"
     assert parsed["Auto-Submitted"] is None
+    assert parsed["X-Sfbridge"] == "human"
     assert parsed["MIME-Version"] == "1.0"
 
 
@@ -203,6 +206,34 @@ def test_acknowledgment_is_marked_auto_generated() -> None:
     parsed = parse(build_mime(dataclasses.replace(BASE, auto_generated=True)))
 
     assert parsed["Auto-Submitted"] == "auto-generated"
+    assert parsed["X-Sfbridge"] == "auto-generated"
+
+
+@pytest.mark.parametrize("auto_generated", [False, True])
+def test_our_mail_coming_back_is_a_loop_for_the_core_classifier(auto_generated: bool) -> None:
+    """Contract with sfbridge.core: whatever we send, the inbound side knows as ours."""
+    raw = build_mime(dataclasses.replace(BASE, auto_generated=auto_generated))
+
+    parsed = mailparse.parse_message(raw)
+    found = loops.classify_automated(parsed)
+
+    assert HEADER_OWN == mailparse.OWN_HEADER
+    assert found is not None
+    assert found.kind == loops.AutomationKind.LOOP
+
+
+def test_token_helpers_carry_the_core_thread_token() -> None:
+    token = tokens.make_thread_token("session-1", b"sixteen-byte-secret!")
+    msg = dataclasses.replace(
+        BASE,
+        subject=subject_with_token(reply_subject("Parcel"), token),
+        text=text_with_token("On its way.", token),
+    )
+
+    parsed = mailparse.parse_message(build_mime(msg))
+
+    assert tokens.find_thread_tokens(parsed.subject) == [token]
+    assert tokens.find_thread_tokens(parsed.text) == [token]
 
 
 def test_long_message_ids_are_never_encoded_words() -> None:

@@ -10,8 +10,8 @@ long). Those three headers are written verbatim and folded only between ids: the
 would otherwise turn an id longer than a line into an RFC 2047 encoded word, which
 breaks threading in every mail client.
 
-Loops: every message carries ``X-Sfbridge-Workspace`` / ``X-Sfbridge-Session`` (when
-known) so our own mail coming back in is recognised, and ``X-Auto-Response-Suppress``
+Loops: every message carries ``X-Sfbridge`` (and ``X-Sfbridge-Workspace`` /
+``X-Sfbridge-Session`` when known) so our own mail coming back in is recognised, and ``X-Auto-Response-Suppress``
 asks Exchange not to answer it with out-of-office notes. Automatic acknowledgments
 (``auto_generated=True``) also carry ``Auto-Submitted: auto-generated`` (RFC 3834);
 a rep's reply is a human message and never does.
@@ -33,6 +33,9 @@ from email.message import EmailMessage
 from sfbridge.mail.errors import MailComposeError
 from sfbridge.mail.msgid import ascii_domain, normalise_message_id, references_chain
 
+HEADER_OWN = "X-Sfbridge"
+"""On every message we send (value ``human`` or ``auto-generated``); the inbound
+classifier (``sfbridge.core.mailparse.OWN_HEADER``) treats it as a loop marker."""
 HEADER_WORKSPACE = "X-Sfbridge-Workspace"
 """Header naming the workspace that sent the message (loop detection)."""
 HEADER_SESSION = "X-Sfbridge-Session"
@@ -56,6 +59,7 @@ _MANAGED_HEADERS = frozenset(
         "Content-Transfer-Encoding",
         "Auto-Submitted",
         "X-Auto-Response-Suppress",
+        HEADER_OWN,
         HEADER_WORKSPACE,
         HEADER_SESSION,
     )
@@ -161,6 +165,7 @@ def build_mime(msg: OutgoingEmail) -> bytes:
     if msg.auto_generated:
         out["Auto-Submitted"] = "auto-generated"
     out["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    out[HEADER_OWN] = "auto-generated" if msg.auto_generated else "human"
     for name, value in ((HEADER_WORKSPACE, msg.workspace_id), (HEADER_SESSION, msg.session_id)):
         if value is not None:
             out[name] = _header_value(name, value)

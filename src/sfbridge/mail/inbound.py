@@ -58,6 +58,7 @@ class InboundEnvelope:
         raw: The message bytes, unparsed.
         peer: The client's address, ``host:port`` (``[v6]:port``).
         helo: The name the client gave in HELO/EHLO.
+        tls: Whether the client used STARTTLS.
         received_at: When the DATA ended (UTC).
     """
 
@@ -67,6 +68,7 @@ class InboundEnvelope:
     raw: bytes
     peer: str
     helo: str
+    tls: bool
     received_at: dt.datetime
 
     @property
@@ -199,6 +201,7 @@ class _InboundHandler:
                 raw=raw,
                 peer=_format_peer(session.peer),
                 helo=session.host_name or "",
+                tls=session.ssl is not None,
                 received_at=received_at,
             )
             task = asyncio.get_running_loop().create_task(self._call_accept(item))
