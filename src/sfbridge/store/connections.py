@@ -142,15 +142,16 @@ async def save_credentials(
         InvalidRow: No secret is stored yet and none was given.
         MissingReference: The workspace does not exist.
     """
-    row = await tx.fetch_one(
-        "connection_save_credentials",
-        {
-            "workspace_id": workspace_id,
-            "login_url": login_url,
-            "client_id": client_id,
-            "client_secret_enc": _seal(box, workspace_id, "client_secret", client_secret),
-        },
-    )
+    params: dict[str, object] = {
+        "workspace_id": workspace_id,
+        "login_url": login_url,
+        "client_id": client_id,
+    }
+    if client_secret is None:
+        row = await tx.fetch_one("connection_update_credentials_keep_secret", params)
+    else:
+        params["client_secret_enc"] = _seal(box, workspace_id, "client_secret", client_secret)
+        row = await tx.fetch_one("connection_save_credentials", params)
     if row is None:
         raise InvalidRow("Enter the client secret of the connected app.")
     return _connection(box, row)

@@ -102,7 +102,7 @@ SELECT * FROM sf_connections WHERE workspace_id = %(workspace_id)s FOR UPDATE;
 INSERT INTO sf_connections (workspace_id, login_url, client_id, client_secret_enc)
 VALUES (%(workspace_id)s, %(login_url)s, %(client_id)s, %(client_secret_enc)s)
 ON CONFLICT (workspace_id) DO UPDATE SET
-    client_secret_enc = COALESCE(%(client_secret_enc)s, sf_connections.client_secret_enc),
+    client_secret_enc = EXCLUDED.client_secret_enc,
     status = CASE WHEN (sf_connections.login_url, sf_connections.client_id)
                        = (EXCLUDED.login_url, EXCLUDED.client_id)
                   THEN sf_connections.status ELSE 'credentials_saved' END,
@@ -115,7 +115,21 @@ ON CONFLICT (workspace_id) DO UPDATE SET
     login_url = EXCLUDED.login_url,
     client_id = EXCLUDED.client_id,
     updated_at = now()
-WHERE sf_connections.workspace_id = %(workspace_id)s
+RETURNING *;
+
+-- name: connection_update_credentials_keep_secret
+-- Same as above for a saved connection, keeping the stored client secret.
+UPDATE sf_connections SET
+    status = CASE WHEN (login_url, client_id) = (%(login_url)s, %(client_id)s)
+                  THEN status ELSE 'credentials_saved' END,
+    access_token_enc = CASE WHEN (login_url, client_id) = (%(login_url)s, %(client_id)s)
+                  THEN access_token_enc END,
+    refresh_token_enc = CASE WHEN (login_url, client_id) = (%(login_url)s, %(client_id)s)
+                  THEN refresh_token_enc END,
+    login_url = %(login_url)s,
+    client_id = %(client_id)s,
+    updated_at = now()
+WHERE workspace_id = %(workspace_id)s
 RETURNING *;
 
 -- name: connection_mark_connected

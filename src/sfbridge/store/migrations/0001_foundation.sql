@@ -7,7 +7,7 @@ CREATE TABLE workspaces (
     name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
     is_demo     boolean NOT NULL DEFAULT false,
     settings    jsonb NOT NULL DEFAULT '{}'::jsonb CHECK (jsonb_typeof(settings) = 'object'),
-    created_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 
 -- API keys are shown once as sfb_<prefix>_<secret>; only the SHA-256 of the whole key is kept.
@@ -19,7 +19,7 @@ CREATE TABLE api_keys (
     prefix       text NOT NULL UNIQUE,
     key_hash     text NOT NULL,
     label        text NOT NULL DEFAULT '',
-    created_at   timestamptz NOT NULL DEFAULT now(),
+    created_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
     last_used_at timestamptz,
     revoked_at   timestamptz,
     CONSTRAINT api_keys_scope_matches_workspace
