@@ -3,7 +3,7 @@
 Both take the access token as ``Authorization: Bearer`` (or an ``oauth_token`` /
 ``access_token`` parameter). A bad token gets what the identity service answers: ``403`` with
 a plain-text code (``Missing_OAuth_Token``, ``Bad_OAuth_Token``, ``Wrong_Org``), and ``404``
-``Bad_Id`` for an unknown user.
+``Bad_Id`` for an unknown user, ``Inactive`` for a deactivated one.
 """
 
 from __future__ import annotations
@@ -149,7 +149,8 @@ class IdentityEndpoints:
 
     async def _session(self, request: Request) -> tuple[Session, OrgView]:
         header = request.headers.get("authorization", "")
-        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        scheme, _, credentials = header.partition(" ")
+        token = credentials.strip() if scheme.lower() in {"bearer", "oauth"} else ""
         if not token:
             token = request.query_params.get("oauth_token") or request.query_params.get(
                 "access_token", ""
@@ -192,6 +193,8 @@ class IdentityEndpoints:
         user = org.get(user_id)
         if user is None or not _same_id(str(user.get("Id", "")), user_id):
             raise _Refused(404, "Bad_Id")
+        if user.get("IsActive") is False:
+            raise _Refused(404, "Inactive")
         return user
 
     async def identity(self, request: Request) -> Response:

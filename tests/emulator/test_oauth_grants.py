@@ -298,3 +298,16 @@ def test_failed_redemption_leaves_the_code_usable(emu: Emulator) -> None:
     assert _token(emu, form).status_code == 400
     form["code_verifier"] = VERIFIER
     assert _token(emu, form).status_code == 200
+
+
+def test_deactivated_user_cannot_log_in(emu: Emulator) -> None:
+    user_id, admin = emu.people.user_id, emu.people.admin_id
+    emu.org.update("User", user_id, {"IsActive": False}, user_id=admin)
+    try:
+        password = _token(emu, _password_form())
+        assert password.json()["error_description"] == "authentication failure"
+        bearer = _token(emu, _jwt(_assertion()))
+        assert bearer.json()["error_description"] == "user hasn't approved this consumer"
+    finally:
+        emu.org.update("User", user_id, {"IsActive": True}, user_id=admin)
+    assert _token(emu, _password_form()).status_code == 200

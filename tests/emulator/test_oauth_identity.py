@@ -225,3 +225,23 @@ def test_approve_with_a_stale_ticket_is_refused(emu: Emulator) -> None:
         timeout=10,
     )
     assert response.status_code == 400 and "start again" in response.text
+
+
+def test_identity_accepts_the_oauth_scheme(emu: Emulator) -> None:
+    response = httpx.get(
+        f"{emu.base}/id/{ORG_ID}/{emu.people.user_id}",
+        headers={"Authorization": f"OAuth {_access_token(emu)}"},
+        timeout=10,
+    )
+    assert response.status_code == 200
+
+
+def test_identity_of_a_deactivated_user(emu: Emulator) -> None:
+    token = _access_token(emu)
+    integration = emu.people.integration_id
+    emu.org.update("User", integration, {"IsActive": False}, user_id=emu.people.admin_id)
+    try:
+        response = _get(emu, f"/id/{ORG_ID}/{integration}", token)
+        assert (response.status_code, response.text) == (404, "Inactive")
+    finally:
+        emu.org.update("User", integration, {"IsActive": True}, user_id=emu.people.admin_id)
