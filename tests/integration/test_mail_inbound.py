@@ -394,3 +394,62 @@ async def test_starttls_is_offered_and_used(store: Store) -> None:
         assert store.saved[0].tls is True
     finally:
         await listener.stop()
+
+
+async def test_leading_dots_survive_transparency(server: InboundSmtpServer, store: Store) -> None:
+    raw = b"Subject: dots\r\n\r\n.\r\n..two\r\n.three\r\n"
+
+    def send() -> dict[str, tuple[int, bytes]]:
+        with client(server) as smtp:
+            return smtp.sendmail("zoe@customer.example", ["help@acme.example"], raw)
+
+    assert await in_thread(send) == {}
+    assert store.saved[0].raw == raw
+
+
+async def test_connections_over_the_limit_get_421(store: Store) -> None:
+    listener = InboundSmtpServer(
+        "127.0.0.1",
+        0,
+        accept=store.accept,
+        resolve_recipient=resolve,
+        hostname="mx.test",
+        max_connections=1,
+    )
+    await listener.start()
+    try:
+        first = await in_thread(lambda: client(listener))
+        with pytest.raises(smtplib.SMTPConnectError) as caught:
+            await in_thread(lambda: client(listener))
+        assert caught.value.smtp_code == 421
+        await in_thread(first.quit)
+        await asyncio.sleep(0.05)
+
+        def send() -> dict[str, tuple[int, bytes]]:
+            with client(listener) as smtp:
+                return smtp.sendmail("zoe@customer.example", ["help@acme.example"], message())
+
+        assert await in_thread(send) == {}
+    finally:
+        await listener.stop()
+
+
+async def test_port_in_use_fails_to_start(server: InboundSmtpServer, store: Store) -> None:
+    second = InboundSmtpServer(
+        "127.0.0.1", server.port, accept=store.accept, resolve_recipient=resolve, hostname="mx"
+    )
+
+    with pytest.raises(OSError):
+        await second.start()
+
+
+async def test_start_and_stop_are_idempotent(store: Store) -> None:
+    listener = InboundSmtpServer(
+        "127.0.0.1", 0, accept=store.accept, resolve_recipient=resolve, hostname="mx"
+    )
+    await listener.start()
+    port = listener.port
+    await listener.start()
+    assert listener.port == port
+    await listener.stop()
+    await listener.stop()

@@ -95,8 +95,16 @@ async def test_reply_arrives_threaded_with_utf8_headers(sink: SmtpSink) -> None:
     assert result.reply == f"2.0.0 Ok: queued as {got.queue_id}"
 
 
-async def test_relay_receives_exactly_the_built_bytes(sink: SmtpSink) -> None:
-    message = reply(html="<p>Bonjour <b>Zoë</b></p>", auto_generated=True)
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Bonjour Zoë,\n.\n..dots lead these lines\n", id="leading-dots"),
+        pytest.param("plain ascii\n.\n", id="ascii-dot"),
+        pytest.param("a" * 3000 + "\n", id="long-line"),
+    ],
+)
+async def test_relay_receives_exactly_the_built_bytes(sink: SmtpSink, text: str) -> None:
+    message = reply(text=text, html="<p>Bonjour <b>Zoë</b></p>", auto_generated=True)
 
     await mailer_for(sink).send(message)
 
@@ -256,6 +264,26 @@ async def test_starttls_required_and_used(tls_pair: tuple[ssl.SSLContext, ssl.SS
 
         [got] = await sink.wait_for(1)
         assert got.tls is True
+
+
+async def test_implicit_tls(tls_pair: tuple[ssl.SSLContext, ssl.SSLContext]) -> None:
+    server_ctx, client_ctx = tls_pair
+    async with SmtpSink(tls_context=server_ctx, implicit_tls=True) as sink:
+        mailer = SmtpMailer(sink.host, sink.port, timeout=5.0, use_tls=True, tls_context=client_ctx)
+
+        await mailer.send(reply())
+
+        [got] = await sink.wait_for(1)
+        assert got.tls is True
+
+
+async def test_plain_client_against_implicit_tls_is_temporary(
+    tls_pair: tuple[ssl.SSLContext, ssl.SSLContext],
+) -> None:
+    server_ctx, _ = tls_pair
+    async with SmtpSink(tls_context=server_ctx, implicit_tls=True) as sink:
+        with pytest.raises(MailTemporaryError):
+            await SmtpMailer(sink.host, sink.port, starttls=False, timeout=1.0).send(reply())
 
 
 async def test_starttls_with_untrusted_certificate_is_temporary(

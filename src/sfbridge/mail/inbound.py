@@ -8,6 +8,7 @@ bytes to ``accept``, which must return only once the message is committed. Repli
 - message over the limit (SIZE= on MAIL, or counted during DATA):
   ``552 5.3.4 Message size exceeds fixed limit``; SIZE is advertised in EHLO
 - more than ``max_recipients`` recipients: ``452 4.5.3 Too many recipients``
+- more than ``max_connections`` clients at once: ``421 4.7.0`` at connect, then closed
 - ``accept`` (or the resolver) failed: ``451 4.3.0 Temporary failure, please retry``;
   the sending MTA keeps the message and retries, so nothing is lost
 - stored: ``250 2.0.0 Ok: queued as <id>`` (several ids, space-separated, when the
@@ -97,6 +98,7 @@ class InboundSmtpServer:
         tls_context: Offer STARTTLS with this server context.
         line_length_limit: Longest line accepted in DATA.
         timeout: Seconds of client silence before the connection is closed.
+        max_connections: More simultaneous clients are answered ``421`` (they retry).
     """
 
     def __init__(
@@ -112,6 +114,7 @@ class InboundSmtpServer:
         tls_context: ssl.SSLContext | None = None,
         line_length_limit: int = DEFAULT_LINE_LIMIT,
         timeout: float = 300.0,
+        max_connections: int | None = 200,
     ) -> None:
         self._handler = _InboundHandler(
             accept=accept, resolve_recipient=resolve_recipient, max_recipients=max_recipients
@@ -124,6 +127,7 @@ class InboundSmtpServer:
             hostname=hostname or socket.gethostname(),
             line_length_limit=line_length_limit,
             tls_context=tls_context,
+            max_connections=max_connections,
             smtp_options={"timeout": timeout},
         )
 

@@ -20,6 +20,7 @@ from aiosmtpd.smtp import SMTP, Envelope
 log = logging.getLogger(__name__)
 
 SIZE_EXCEEDED = "552 5.3.4 Message size exceeds fixed limit"
+TOO_MANY_CONNECTIONS = "421 4.7.0 Too many connections, try again later"
 _AIOSMTPD_SIZE_REPLIES = (
     b"552 Error: message size exceeds fixed maximum message size",
     b"552 Error: Too much mail data",
@@ -49,18 +50,30 @@ class _Protocol(SMTP):
         handler: object,
         *,
         connections: set[_Protocol],
+        max_connections: int | None,
         line_length_limit: int,
         **kwargs: Any,
     ) -> None:
         self.line_length_limit = line_length_limit
         super().__init__(handler, **kwargs)
         self._connections = connections
+        self._max_connections = max_connections
+        self._turned_away = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        first = self.transport is None  # called again on the TLS transport after STARTTLS
+        full = self._max_connections is not None and len(self._connections) >= self._max_connections
+        if first and full and isinstance(transport, asyncio.WriteTransport):
+            self._turned_away = True
+            transport.write(TOO_MANY_CONNECTIONS.encode("ascii") + b"\r\n")
+            transport.close()
+            return
         self._connections.add(self)
         super().connection_made(transport)
 
     def connection_lost(self, error: Exception | None) -> None:
+        if self._turned_away:
+            return
         self._connections.discard(self)
         super().connection_lost(error)
 
@@ -89,6 +102,9 @@ class SmtpListener:
         data_size_limit: Largest message accepted, in bytes; advertised as SIZE.
         hostname: The name in the greeting and EHLO reply.
         line_length_limit: Longest DATA line accepted, in bytes.
+        tls_context: Offer STARTTLS with this server context.
+        implicit_tls: Speak TLS from the first byte (port 465 style) with ``tls_context``.
+        max_connections: More simultaneous connections are answered ``421`` and closed.
         smtp_options: More keyword arguments for ``aiosmtpd.smtp.SMTP``.
     """
 
@@ -102,8 +118,12 @@ class SmtpListener:
         hostname: str,
         line_length_limit: int = SMTP.line_length_limit,
         tls_context: ssl.SSLContext | None = None,
+        implicit_tls: bool = False,
+        max_connections: int | None = None,
         smtp_options: dict[str, Any] | None = None,
     ) -> None:
+        if implicit_tls and tls_context is None:
+            raise ValueError("implicit TLS needs a tls_context")
         self.host = host
         self._requested_port = port
         self._handler = handler
@@ -111,9 +131,11 @@ class SmtpListener:
             "data_size_limit": data_size_limit,
             "hostname": hostname,
             "enable_SMTPUTF8": True,
-            "tls_context": tls_context,
+            "tls_context": None if implicit_tls else tls_context,
             **(smtp_options or {}),
         }
+        self._implicit_tls = tls_context if implicit_tls else None
+        self._max_connections = max_connections
         self._line_length_limit = line_length_limit
         self._server: asyncio.Server | None = None
         self._connections: set[_Protocol] = set()
@@ -140,7 +162,7 @@ class SmtpListener:
             return
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            self._make_protocol, host=self.host, port=self._requested_port
+            self._make_protocol, host=self.host, port=self._requested_port, ssl=self._implicit_tls
         )
         log.info("SMTP listening on %s:%d", self.host, self.port)
 
@@ -169,6 +191,7 @@ class SmtpListener:
         return _Protocol(
             self._handler,
             connections=self._connections,
+            max_connections=self._max_connections,
             line_length_limit=self._line_length_limit,
             loop=asyncio.get_running_loop(),
             **self._options,

@@ -48,7 +48,7 @@ class SinkMessage:
         message: ``raw`` parsed with ``email.policy.default``.
         peer: The client's address.
         authenticated_as: The AUTH user name, if the client authenticated.
-        tls: Whether the transaction ran over STARTTLS.
+        tls: Whether the transaction ran over TLS (STARTTLS or implicit).
         queue_id: The id the sink put in its 250 reply.
         received_at: When the DATA ended (UTC).
     """
@@ -81,6 +81,7 @@ class SmtpSink:
             without TLS, since the sink only serves tests).
         tls_context: Offer STARTTLS with this server context.
         require_starttls: Refuse mail before STARTTLS.
+        implicit_tls: Speak TLS from the first byte (port 465 style) with ``tls_context``.
         max_size_bytes: Largest message accepted (advertised as SIZE).
     """
 
@@ -92,6 +93,7 @@ class SmtpSink:
         credentials: tuple[str, str] | None = None,
         tls_context: ssl.SSLContext | None = None,
         require_starttls: bool = False,
+        implicit_tls: bool = False,
         max_size_bytes: int | None = 10 * 1024 * 1024,
     ) -> None:
         self.messages: list[SinkMessage] = []
@@ -100,6 +102,7 @@ class SmtpSink:
         self._faults: deque[_Fault] = deque()
         self._refused_rcpts: dict[str, str] = {}
         self._credentials = credentials
+        self._implicit_tls = implicit_tls
         self._ids = itertools.count(1)
         self._arrived = asyncio.Condition()
         options: dict[str, object] = {"require_starttls": require_starttls, "timeout": 30}
@@ -116,6 +119,7 @@ class SmtpSink:
             data_size_limit=max_size_bytes,
             hostname="sink.sfbridge.test",
             tls_context=tls_context,
+            implicit_tls=implicit_tls,
             smtp_options=options,
         )
 
@@ -271,7 +275,7 @@ class SmtpSink:
             message=parsed,
             peer=str(session.peer),
             authenticated_as=_login_name(session),
-            tls=session.ssl is not None,
+            tls=self._implicit_tls or session.ssl is not None,
             queue_id=queue_id,
             received_at=dt.datetime.now(dt.UTC),
         )
