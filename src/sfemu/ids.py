@@ -15,12 +15,20 @@ _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 _ALNUM = frozenset(_BASE62)
 
 
+#: Upper-case letters -> "1", everything else -> "0": a bit string of where capitals are.
+_UPPER_BITS = str.maketrans(
+    {c: ("1" if "A" <= c <= "Z" else "0") for c in string.digits + string.ascii_letters}
+)
+
+
 def _suffix(id15: str) -> str:
-    out = []
-    for k in range(3):
-        chunk = id15[5 * k : 5 * k + 5]
-        out.append(_SUFFIX_ALPHABET[sum(1 << i for i, c in enumerate(chunk) if "A" <= c <= "Z")])
-    return "".join(out)
+    # Chunk k of 5 chars gives bit i for char i (first char = bit 0): read it reversed.
+    bits = id15.translate(_UPPER_BITS)
+    return (
+        _SUFFIX_ALPHABET[int(bits[4::-1], 2)]
+        + _SUFFIX_ALPHABET[int(bits[9:4:-1], 2)]
+        + _SUFFIX_ALPHABET[int(bits[14:9:-1], 2)]
+    )
 
 
 def to18(id15: str) -> str:
@@ -62,9 +70,9 @@ def normalize(record_id: str) -> str:
 
 def try_normalize(record_id: object) -> str | None:
     """Like :func:`normalize`, but None instead of an exception."""
-    if isinstance(record_id, str) and is_valid(record_id):
-        return to18(record_id)
-    return None
+    if not isinstance(record_id, str) or not is_valid(record_id):
+        return None
+    return record_id if len(record_id) == 18 else record_id + _suffix(record_id)
 
 
 def key_prefix(record_id: str) -> str:

@@ -35,6 +35,13 @@ def key(field: FieldDef, value: Any) -> Any:
     return value
 
 
+def _stored_key(field: FieldDef, value: Any) -> Any:
+    """:func:`key` for stored values: ids are already in 18-character form."""
+    if field.type in ("id", "reference"):
+        return value
+    return key(field, value)
+
+
 class ObjectIndex:
     """The indexes of one object: ``{field name: {key: {record id: None}}}``.
 
@@ -54,7 +61,7 @@ class ObjectIndex:
         """Index a record (all its indexed fields)."""
         record_id = record["Id"]
         for name, field in self.fields.items():
-            k = key(field, record.get(name))
+            k = _stored_key(field, record.get(name))
             if k is not None:
                 self.maps[name].setdefault(k, {})[record_id] = None
 
@@ -62,7 +69,7 @@ class ObjectIndex:
         """Un-index a record, as it was stored."""
         record_id = record["Id"]
         for name, field in self.fields.items():
-            k = key(field, record.get(name))
+            k = _stored_key(field, record.get(name))
             if k is None:
                 continue
             bucket = self.maps[name].get(k)
