@@ -381,6 +381,7 @@ async def test_starttls_is_offered_and_used(store: Store) -> None:
         resolve_recipient=resolve,
         hostname="mx.test",
         tls_context=server_ctx,
+        max_connections=1,  # the TLS upgrade is the same connection, not a second one
     )
     await listener.start()
     try:

@@ -180,6 +180,15 @@ async def test_one_refused_recipient_does_not_fail_the_others(sink: SmtpSink) ->
     assert got.rcpt_tos == ("zoe@customer.example",)
 
 
+async def test_message_over_the_relay_size_limit_is_permanent() -> None:
+    async with SmtpSink(max_size_bytes=1024) as sink:
+        with pytest.raises(MailPermanentError) as caught:
+            await mailer_for(sink).send(reply(text="long " * 1000))
+
+        assert caught.value.code == 552
+        assert sink.messages == []
+
+
 async def test_connection_refused_is_temporary() -> None:
     mailer = SmtpMailer("127.0.0.1", free_port(), starttls=False, timeout=2.0)
 
