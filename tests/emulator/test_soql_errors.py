@@ -6,7 +6,8 @@ import pytest
 
 from sfemu import soql
 from sfemu.model import ApiError
-from tests.emulator.query_source import USER_ID, QuerySource
+from sfemu.org import Org
+from tests.emulator.query_source import make_org
 
 FIELD_HINT = (
     "If you are attempting to use a custom field, be sure to append the '__c' after the custom "
@@ -14,9 +15,10 @@ FIELD_HINT = (
 )
 
 
-def fail(text: str, org: QuerySource | None = None) -> ApiError:
+def fail(text: str, org: Org | None = None) -> ApiError:
+    org = org or make_org()
     with pytest.raises(ApiError) as err:
-        soql.run(text, org or QuerySource(), user_id=USER_ID)
+        soql.run(text, org, user_id=org.admin_user_id)
     assert err.value.status == 400
     assert err.value.fields is None
     assert "fields" not in err.value.body()[0]
@@ -54,8 +56,8 @@ def test_caret_on_later_row() -> None:
 
 
 def test_hidden_field_is_reported_as_missing() -> None:
-    org = QuerySource()
-    org.hidden.add(("Account", "Secret__c"))
+    org = make_org()
+    org.hide_field("Account", "Secret__c", org.admin_user_id)
     error = fail("SELECT Id, Secret__c FROM Account", org)
     assert error.error_code == "INVALID_FIELD"
     assert "No such column 'Secret__c' on entity 'Account'" in error.message
@@ -64,8 +66,8 @@ def test_hidden_field_is_reported_as_missing() -> None:
 
 
 def test_hidden_reference_hides_the_relationship() -> None:
-    org = QuerySource()
-    org.hidden.add(("Contact", "AccountId"))
+    org = make_org()
+    org.hide_field("Contact", "AccountId", org.admin_user_id)
     error = fail("SELECT Account.Name FROM Contact", org)
     assert error.error_code == "INVALID_FIELD"
     assert "Didn't understand relationship 'Account' in field path." in error.message

@@ -10,16 +10,17 @@ from typing import Any
 import pytest
 
 from sfemu import soql
-from sfemu.model import Record
+from sfemu.model import FieldDef, Record
+from sfemu.org import Org
 from sfemu.soql import parser
-from tests.emulator.query_source import USER_ID, QuerySource
+from tests.emulator.query_source import Clock, add
 
 
-class CountingSource(QuerySource):
-    """The in-memory source, counting full scans and index lookups."""
+class CountingOrg(Org):
+    """The real org, recording full scans and index lookups (a spy, not a fake)."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(clock=Clock())
         self.scans: list[str] = []
         self.lookups: list[tuple[str, str]] = []
 
@@ -27,44 +28,43 @@ class CountingSource(QuerySource):
         self.scans.append(object_name)
         return super().rows(object_name, include_deleted=include_deleted)
 
-    def lookup(self, object_name: str, field: str, value: Any) -> list[Record] | None:
+    def lookup(
+        self, object_name: str, field: str, value: Any, *, include_deleted: bool = False
+    ) -> list[Record] | None:
         self.lookups.append((object_name, field))
-        return super().lookup(object_name, field, value)
+        return super().lookup(object_name, field, value, include_deleted=include_deleted)
 
 
-class IndexedSource(CountingSource):
-    """Adds a real dict index on Ext__c so 100k-row lookups stay cheap."""
+def counting_org() -> CountingOrg:
+    org = CountingOrg()
+    org.add_custom_field(
+        "Account",
+        FieldDef(
+            name="Ext__c",
+            label="Ext",
+            type="string",
+            length=40,
+            unique=True,
+            external_id=True,
+            id_lookup=True,
+            custom=True,
+        ),
+    )
+    return org
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.ext_index: dict[str, list[Record]] = {}
 
-    def create(self, object_name: str, **values: Any) -> str:
-        record_id = super().create(object_name, **values)
-        if object_name == "Account" and values.get("Ext__c"):
-            record = self.get(record_id)
-            assert record is not None
-            self.ext_index.setdefault(values["Ext__c"].lower(), []).append(record)
-        return record_id
-
-    def lookup(self, object_name: str, field: str, value: Any) -> list[Record] | None:
-        if object_name == "Account" and field == "Ext__c":
-            self.lookups.append((object_name, field))
-            return list(self.ext_index.get(str(value).lower(), []))
-        return super().lookup(object_name, field, value)
+def run(org: Org, text: str, **kw: Any) -> soql.QueryResult:
+    return soql.run(text, org, user_id=org.admin_user_id, **kw)
 
 
 @pytest.mark.slow
 def test_external_id_query_over_100k_rows_never_scans() -> None:
-    org = IndexedSource()
-    for n in range(100_000):
-        org.create("Account", Name=f"Account {n}", Ext__c=f"EXT-{n}")
+    org = counting_org()
+    rows = ({"Name": f"Account {n}", "Ext__c": f"EXT-{n}"} for n in range(100_000))
+    org.load_records("Account", rows, user_id=org.admin_user_id)
     org.scans.clear()
-    result = soql.run(
-        "SELECT Id, Name FROM Account WHERE Ext__c = 'ext-99999' AND Name != null",
-        org,
-        user_id=USER_ID,
-    )
+    org.lookups.clear()
+    result = run(org, "SELECT Id, Name FROM Account WHERE Ext__c = 'ext-99999' AND Name != null")
     assert [r["Name"] for r in result.records] == ["Account 99999"]
     assert org.scans == []
     assert org.lookups == [("Account", "Ext__c")]
@@ -83,12 +83,12 @@ def test_external_id_query_over_100k_rows_never_scans() -> None:
     ],
 )
 def test_indexed_conditions_use_lookup(where: str, field: str) -> None:
-    org = CountingSource()
-    acme = org.create("Account", Name="Acme", Ext__c="A-1")
-    globex = org.create("Account", Name="Globex", Ext__c="A-2")
-    org.create("Account", Name="Other", Ext__c="A-3")
+    org = counting_org()
+    acme = add(org, "Account", Name="Acme", Ext__c="A-1")
+    globex = add(org, "Account", Name="Globex", Ext__c="A-2")
+    add(org, "Account", Name="Other", Ext__c="A-3")
     text = "SELECT Name FROM Account WHERE " + where.format(acme=acme, globex=globex)
-    result = soql.run(text, org, user_id=USER_ID)
+    result = run(org, text)
     assert result.total_size >= 1
     assert "Account" not in org.scans
     assert org.lookups[0] == ("Account", field)
@@ -105,29 +105,27 @@ def test_indexed_conditions_use_lookup(where: str, field: str) -> None:
     ],
 )
 def test_other_conditions_scan(where: str) -> None:
-    org = CountingSource()
-    acme = org.create("Account", Name="Acme")
-    soql.run("SELECT Name FROM Account WHERE " + where.format(acme=acme), org, user_id=USER_ID)
+    org = counting_org()
+    acme = add(org, "Account", Name="Acme")
+    run(org, "SELECT Name FROM Account WHERE " + where.format(acme=acme))
     assert "Account" in org.scans
 
 
 def test_lookup_results_are_still_filtered() -> None:
-    org = CountingSource()
-    acme = org.create("Account", Name="Acme", Ext__c="A-1")
-    org.delete(acme)
+    org = counting_org()
+    acme = add(org, "Account", Name="Acme", Ext__c="A-1")
+    org.delete("Account", acme, user_id=org.admin_user_id)
     text = f"SELECT Name FROM Account WHERE Id = '{acme}'"
-    assert soql.run(text, org, user_id=USER_ID).records == []
+    assert run(org, text).records == []
     both = f"SELECT Name FROM Account WHERE Id = '{acme}' AND Name = 'Other'"
-    assert soql.run(both, org, user_id=USER_ID, include_deleted=True).records == []
+    assert run(org, both, include_deleted=True).records == []
 
 
 def test_child_subqueries_use_the_reference_index() -> None:
-    org = CountingSource()
-    acme = org.create("Account", Name="Acme")
-    org.create("Contact", LastName="A", AccountId=acme)
-    result = soql.run(
-        "SELECT Name, (SELECT LastName FROM Contacts) FROM Account", org, user_id=USER_ID
-    )
+    org = counting_org()
+    acme = add(org, "Account", Name="Acme")
+    add(org, "Contact", LastName="A", AccountId=acme)
+    result = run(org, "SELECT Name, (SELECT LastName FROM Contacts) FROM Account")
     assert result.records[0]["Contacts"]["totalSize"] == 1
     assert "Contact" not in org.scans
     assert ("Contact", "AccountId") in org.lookups

@@ -1,4 +1,4 @@
-"""SOQL against an org: selection, relationships, filters, ordering, paging, aggregates."""
+"""SOQL against a real org: selection, relationships, filters, ordering, paging, aggregates."""
 
 # ruff: noqa: S608  # SOQL statements are built from literals here; there is no SQL.
 
@@ -11,62 +11,55 @@ import pytest
 
 from sfemu import soql
 from sfemu.model import ApiError
-from tests.emulator.query_source import USER_ID, QuerySource
+from sfemu.org import Org
+from tests.emulator.query_source import add, make_org, set_clock
 
 
 @pytest.fixture
-def org() -> QuerySource:
-    source = QuerySource()
-    acme = source.create(
+def org() -> Org:
+    org = make_org()
+    acme = add(
+        org,
         "Account",
         Name="Acme",
         Phone="(415) 555-0100",
         AnnualRevenue=5e6,
         Ext__c="A-1",
         Type="Customer",
+        AccountNumber="100",
     )
-    globex = source.create("Account", Name="globex", AnnualRevenue=1e6, Ext__c="A-2")
-    source.create("Account", Name="Initech", Type="Prospect")
-    source.create("Account", Name=None, Type="Prospect")
-    ada = source.create(
-        "Contact",
-        FirstName="Ada",
-        LastName="Lovelace",
-        Name="Ada Lovelace",
-        Email="ada@acme.com",
-        AccountId=acme,
+    globex = add(org, "Account", Name="globex", AnnualRevenue=1e6, Ext__c="A-2", AccountNumber="2")
+    add(org, "Account", Name="Initech", Type="Prospect", AccountNumber="abc")
+    add(org, "Account", Name="Zeta", Type="Prospect")
+    ada = add(
+        org, "Contact", FirstName="Ada", LastName="Lovelace", Email="ada@acme.com", AccountId=acme
     )
-    source.create(
-        "Contact",
-        FirstName="Bob",
-        LastName="Stone",
-        Name="Bob Stone",
-        Email="bob@acme.com",
-        AccountId=acme,
-    )
-    source.create("Contact", LastName="Orphan", Name="Orphan")
-    source.create("Task", Subject="Call", WhoId=ada, WhatId=globex)
-    lead = source.create("Lead", LastName="Lee", Name="Lee", Company="Umbrella")
-    source.create("Task", Subject="Email", WhoId=lead)
-    source.create(
+    add(org, "Contact", FirstName="Bob", LastName="Stone", Email="bob@acme.com", AccountId=acme)
+    add(org, "Contact", LastName="Orphan")
+    add(org, "Task", Subject="Call", WhoId=ada, WhatId=globex)
+    lead = add(org, "Lead", LastName="Lee", Company="Umbrella")
+    add(org, "Task", Subject="Email", WhoId=lead)
+    add(
+        org,
         "Opportunity",
         Name="Big deal",
         Amount=1000.0,
-        CloseDate=dt.date(2024, 3, 20),
+        StageName="Prospecting",
+        CloseDate="2024-03-20",
         AccountId=acme,
     )
-    return source
+    return org
 
 
-def q(org: QuerySource, text: str, **kw: Any) -> soql.QueryResult:
-    return soql.run(text, org, user_id=USER_ID, **kw)
+def q(org: Org, text: str, **kw: Any) -> soql.QueryResult:
+    return soql.run(text, org, user_id=org.admin_user_id, **kw)
 
 
 def names(result: soql.QueryResult, field: str = "Name") -> list[Any]:
     return [r[field] for r in result.records]
 
 
-def test_records_carry_attributes_and_canonical_casing(org: QuerySource) -> None:
+def test_records_carry_attributes_and_canonical_casing(org: Org) -> None:
     result = q(org, "select id, NAME, annualrevenue from account where name = 'ACME'")
     assert result.object_name == "Account"
     assert result.total_size == 1
@@ -79,21 +72,21 @@ def test_records_carry_attributes_and_canonical_casing(org: QuerySource) -> None
     assert record["Name"] == "Acme"
 
 
-def test_version_goes_into_urls(org: QuerySource) -> None:
+def test_version_goes_into_urls(org: Org) -> None:
     result = q(org, "SELECT Id FROM Account LIMIT 1", version="52.0")
     assert result.records[0]["attributes"]["url"].startswith(
         "/services/data/v52.0/sobjects/Account/"
     )
 
 
-def test_datetime_values_use_wire_format(org: QuerySource) -> None:
+def test_datetime_values_use_wire_format(org: Org) -> None:
     result = q(org, "SELECT CreatedDate FROM Account LIMIT 1")
     assert result.records[0]["CreatedDate"] == "2024-03-15T12:00:00.000+0000"
     opp = q(org, "SELECT CloseDate FROM Opportunity")
     assert opp.records[0]["CloseDate"] == "2024-03-20"
 
 
-def test_parent_fields_nest_and_merge(org: QuerySource) -> None:
+def test_parent_fields_nest_and_merge(org: Org) -> None:
     result = q(
         org,
         "SELECT Name, Account.Name, Account.Phone, Account.Owner.Name FROM Contact ORDER BY LastName",
@@ -104,14 +97,14 @@ def test_parent_fields_nest_and_merge(org: QuerySource) -> None:
     assert account["attributes"]["type"] == "Account"
     assert account["Name"] == "Acme"
     assert account["Phone"] == "(415) 555-0100"
-    assert account["Owner"]["Name"] == "Ada Admin"
+    assert account["Owner"]["Name"] == "Admin User"
     assert account["Owner"]["attributes"]["type"] == "User"
     orphan = result.records[1]
     assert orphan["Name"] == "Orphan"
     assert orphan["Account"] is None
 
 
-def test_polymorphic_parent_resolves_type_from_id(org: QuerySource) -> None:
+def test_polymorphic_parent_resolves_type_from_id(org: Org) -> None:
     result = q(org, "SELECT Subject, Who.Name, What.Name, What.Type FROM Task ORDER BY Subject")
     call, email = result.records
     assert call["Who"]["attributes"]["type"] == "Contact"
@@ -125,12 +118,12 @@ def test_polymorphic_parent_resolves_type_from_id(org: QuerySource) -> None:
     assert email["What"] is None
 
 
-def test_filter_on_polymorphic_type(org: QuerySource) -> None:
+def test_filter_on_polymorphic_type(org: Org) -> None:
     result = q(org, "SELECT Subject FROM Task WHERE Who.Type = 'Lead'")
     assert names(result, "Subject") == ["Email"]
 
 
-def test_child_subquery(org: QuerySource) -> None:
+def test_child_subquery(org: Org) -> None:
     result = q(
         org,
         "SELECT Name, (SELECT LastName FROM Contacts WHERE Email != null ORDER BY LastName DESC LIMIT 5) "
@@ -144,7 +137,7 @@ def test_child_subquery(org: QuerySource) -> None:
     assert initech["Contacts"] is None
 
 
-def test_parent_path_in_where(org: QuerySource) -> None:
+def test_parent_path_in_where(org: Org) -> None:
     result = q(org, "SELECT LastName FROM Contact WHERE Account.Name = 'acme' ORDER BY LastName")
     assert names(result, "LastName") == ["Lovelace", "Stone"]
 
@@ -153,39 +146,40 @@ def test_parent_path_in_where(org: QuerySource) -> None:
     ("where", "expected"),
     [
         ("Name = 'acme'", ["Acme"]),
-        ("Name != 'Acme'", [None, "globex", "Initech"]),
-        ("Name <> 'Acme'", [None, "globex", "Initech"]),
-        ("Name = null", [None]),
-        ("Name != null", ["Acme", "globex", "Initech"]),
+        ("Name != 'Acme'", ["globex", "Initech", "Zeta"]),
+        ("Name <> 'Acme'", ["globex", "Initech", "Zeta"]),
+        ("AccountNumber = null", ["Zeta"]),
+        ("AccountNumber != null", ["Acme", "globex", "Initech"]),
+        ("AccountNumber != '2'", ["Acme", "Initech", "Zeta"]),
+        ("AccountNumber NOT IN ('2', 'ABC')", ["Acme", "Zeta"]),
         ("Name LIKE 'a%'", ["Acme"]),
-        ("Name LIKE '%E%'", ["Acme", "globex", "Initech"]),
+        ("Name LIKE '%E%'", ["Acme", "globex", "Initech", "Zeta"]),
         ("Name LIKE 'Acm_'", ["Acme"]),
         ("Name LIKE 'Ac_'", []),
         ("Name IN ('acme', 'GLOBEX')", ["Acme", "globex"]),
-        ("Name NOT IN ('acme', 'GLOBEX')", [None, "Initech"]),
+        ("Name NOT IN ('acme', 'GLOBEX')", ["Initech", "Zeta"]),
         ("AnnualRevenue > 1000000", ["Acme"]),
         ("AnnualRevenue >= 1000000", ["Acme", "globex"]),
         ("AnnualRevenue < 2000000.5", ["globex"]),
         ("AnnualRevenue <= 1000000 OR Type = 'Customer'", ["Acme", "globex"]),
-        ("Type = 'Prospect' AND NOT Name = null", ["Initech"]),
+        ("Type = 'Prospect' AND NOT AccountNumber = null", ["Initech"]),
         ("Type = 'Prospect' AND Name = 'x' OR Name = 'Acme'", ["Acme"]),
         ("Type = 'Prospect' AND (Name = 'x' OR Name = 'Initech')", ["Initech"]),
         ("NOT (Type = 'Prospect' OR Type = 'Customer')", ["globex"]),
-        ("Name > 'b'", ["globex", "Initech"]),
+        ("Name > 'b'", ["globex", "Initech", "Zeta"]),
+        ("AccountNumber < 'b'", ["Acme", "globex", "Initech"]),
         ("Type IN ('Customer', null)", ["Acme", "globex"]),
     ],
 )
-def test_where_operators(org: QuerySource, where: str, expected: list[Any]) -> None:
+def test_where_operators(org: Org, where: str, expected: list[Any]) -> None:
     result = q(org, f"SELECT Name FROM Account WHERE {where} ORDER BY Name")
     assert names(result) == expected
 
 
 def test_like_escapes_match_literal_wildcards() -> None:
-    org = QuerySource()
-    org.create("Account", Name="100% sure")
-    org.create("Account", Name="1000 sure")
-    org.create("Account", Name="a_b")
-    org.create("Account", Name="axb")
+    org = make_org()
+    for name in ("100% sure", "1000 sure", "a_b", "axb"):
+        add(org, "Account", Name=name)
     assert names(q(org, r"SELECT Name FROM Account WHERE Name LIKE '100\%%'")) == ["100% sure"]
     assert names(q(org, r"SELECT Name FROM Account WHERE Name LIKE 'a\_b'")) == ["a_b"]
     assert names(q(org, "SELECT Name FROM Account WHERE Name LIKE 'a_b' ORDER BY Name")) == [
@@ -206,13 +200,13 @@ def test_like_escapes_match_literal_wildcards() -> None:
     ],
 )
 def test_string_escapes(literal: str, stored: str) -> None:
-    org = QuerySource()
-    org.create("Account", Name=stored)
-    org.create("Account", Name="other")
+    org = make_org()
+    add(org, "Account", Name=stored)
+    add(org, "Account", Name="other")
     assert names(q(org, f"SELECT Name FROM Account WHERE Name = {literal}")) == [stored]
 
 
-def test_boolean_and_id_filters(org: QuerySource) -> None:
+def test_boolean_and_id_filters(org: Org) -> None:
     acme_id = q(org, "SELECT Id FROM Account WHERE Name = 'Acme'").records[0]["Id"]
     assert (
         q(org, f"SELECT Name FROM Account WHERE Id = '{acme_id[:15]}'").records[0]["Name"] == "Acme"
@@ -221,73 +215,80 @@ def test_boolean_and_id_filters(org: QuerySource) -> None:
     assert q(org, "SELECT Id FROM Account WHERE IsDeleted = false").total_size == 4
 
 
-def test_order_by_nulls_and_case(org: QuerySource) -> None:
+def test_order_by_is_case_insensitive(org: Org) -> None:
     assert names(q(org, "SELECT Name FROM Account ORDER BY Name")) == [
-        None,
         "Acme",
         "globex",
         "Initech",
+        "Zeta",
     ]
     assert names(q(org, "SELECT Name FROM Account ORDER BY Name DESC")) == [
-        "Initech",
-        "globex",
-        "Acme",
-        None,
-    ]
-    assert names(q(org, "SELECT Name FROM Account ORDER BY Name NULLS LAST")) == [
-        "Acme",
-        "globex",
-        "Initech",
-        None,
-    ]
-    assert names(q(org, "SELECT Name FROM Account ORDER BY Name DESC NULLS FIRST")) == [
-        None,
+        "Zeta",
         "Initech",
         "globex",
         "Acme",
     ]
 
 
-def test_order_by_several_fields(org: QuerySource) -> None:
-    result = q(org, "SELECT Name, Type FROM Account ORDER BY Type DESC, Name ASC NULLS LAST")
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        ("AccountNumber", [None, "100", "2", "abc"]),
+        ("AccountNumber ASC", [None, "100", "2", "abc"]),
+        ("AccountNumber DESC", ["abc", "2", "100", None]),
+        ("AccountNumber NULLS LAST", ["100", "2", "abc", None]),
+        ("AccountNumber ASC NULLS FIRST", [None, "100", "2", "abc"]),
+        ("AccountNumber DESC NULLS FIRST", [None, "abc", "2", "100"]),
+        ("AccountNumber DESC NULLS LAST", ["abc", "2", "100", None]),
+    ],
+)
+def test_order_by_null_placement(org: Org, order: str, expected: list[Any]) -> None:
+    assert (
+        names(q(org, f"SELECT AccountNumber FROM Account ORDER BY {order}"), "AccountNumber")
+        == expected
+    )
+
+
+def test_order_by_several_fields(org: Org) -> None:
+    result = q(org, "SELECT Name, Type FROM Account ORDER BY Type DESC, Name DESC NULLS LAST")
     assert [(r["Type"], r["Name"]) for r in result.records] == [
+        ("Prospect", "Zeta"),
         ("Prospect", "Initech"),
-        ("Prospect", None),
         ("Customer", "Acme"),
         (None, "globex"),
     ]
 
 
-def test_order_by_parent_field(org: QuerySource) -> None:
+def test_order_by_parent_field(org: Org) -> None:
     result = q(org, "SELECT LastName FROM Contact ORDER BY Account.Name DESC, LastName")
     assert names(result, "LastName") == ["Lovelace", "Stone", "Orphan"]
 
 
-def test_limit_and_offset(org: QuerySource) -> None:
-    result = q(org, "SELECT Name FROM Account ORDER BY Name NULLS LAST LIMIT 2 OFFSET 1")
+def test_limit_and_offset(org: Org) -> None:
+    result = q(org, "SELECT Name FROM Account ORDER BY Name LIMIT 2 OFFSET 1")
     assert names(result) == ["globex", "Initech"]
     assert result.total_size == 2
     assert q(org, "SELECT Name FROM Account LIMIT 0").records == []
 
 
-def test_offset_cap_is_configurable(org: QuerySource) -> None:
+def test_offset_cap_is_configurable(org: Org) -> None:
     with pytest.raises(ApiError) as err:
         q(org, "SELECT Name FROM Account OFFSET 2001")
     assert err.value.error_code == "NUMBER_OUTSIDE_VALID_RANGE"
     assert q(org, "SELECT Name FROM Account OFFSET 2001", max_offset=None).records == []
 
 
-def test_count_only(org: QuerySource) -> None:
+def test_count_only(org: Org) -> None:
     result = q(org, "SELECT COUNT() FROM Contact WHERE Email != null")
     assert result.total_size == 2
     assert result.records == []
     assert q(org, "select count() from Account limit 3").total_size == 3
 
 
-def test_aggregates(org: QuerySource) -> None:
+def test_aggregates(org: Org) -> None:
     result = q(
         org,
-        "SELECT COUNT(Id), COUNT(Name) named, MAX(AnnualRevenue), SUM(AnnualRevenue) FROM Account",
+        "SELECT COUNT(Id), COUNT(AccountNumber) named, MAX(AnnualRevenue), SUM(AnnualRevenue) FROM Account",
     )
     assert result.total_size == 1
     assert result.records == [
@@ -301,7 +302,7 @@ def test_aggregates(org: QuerySource) -> None:
     ]
 
 
-def test_semi_join(org: QuerySource) -> None:
+def test_semi_join(org: Org) -> None:
     result = q(
         org,
         "SELECT LastName FROM Contact WHERE Id IN (SELECT WhoId FROM Task WHERE Subject = 'Call')",
@@ -314,7 +315,7 @@ def test_semi_join(org: QuerySource) -> None:
     assert names(anti, "LastName") == ["Orphan", "Stone"]
 
 
-def test_alias_and_object_prefix(org: QuerySource) -> None:
+def test_alias_and_object_prefix(org: Org) -> None:
     result = q(
         org, "SELECT c.LastName, c.Account.Name FROM Contact c WHERE c.Email = 'ada@acme.com'"
     )
@@ -327,10 +328,10 @@ def test_alias_and_object_prefix(org: QuerySource) -> None:
 
 
 def test_multipicklist_includes() -> None:
-    org = QuerySource()
-    org.create("Account", Name="a", Tags__c="red;green")
-    org.create("Account", Name="b", Tags__c="blue")
-    org.create("Account", Name="c")
+    org = make_org()
+    add(org, "Account", Name="a", Tags__c="red;green")
+    add(org, "Account", Name="b", Tags__c="blue")
+    add(org, "Account", Name="c")
     assert names(
         q(org, "SELECT Name FROM Account WHERE Tags__c INCLUDES ('GREEN;red', 'pink')")
     ) == ["a"]
@@ -339,9 +340,9 @@ def test_multipicklist_includes() -> None:
     ) == ["a", "c"]
 
 
-def test_deleted_rows_only_with_include_deleted(org: QuerySource) -> None:
+def test_deleted_rows_only_with_include_deleted(org: Org) -> None:
     doomed = q(org, "SELECT Id FROM Account WHERE Name = 'Initech'").records[0]["Id"]
-    org.delete(doomed)
+    org.delete("Account", doomed, user_id=org.admin_user_id)
     assert q(org, "SELECT COUNT() FROM Account").total_size == 3
     assert q(org, "SELECT COUNT() FROM Account", include_deleted=True).total_size == 4
     assert q(org, f"SELECT Id FROM Account WHERE Id = '{doomed}'").records == []
@@ -351,7 +352,7 @@ def test_deleted_rows_only_with_include_deleted(org: QuerySource) -> None:
     assert everything.records[0]["IsDeleted"] is True
 
 
-def test_date_and_datetime_literals(org: QuerySource) -> None:
+def test_date_and_datetime_literals(org: Org) -> None:
     assert q(org, "SELECT COUNT() FROM Opportunity WHERE CloseDate = 2024-03-20").total_size == 1
     assert q(org, "SELECT COUNT() FROM Opportunity WHERE CloseDate > 2024-03-20").total_size == 0
     assert (
@@ -385,20 +386,20 @@ def test_date_and_datetime_literals(org: QuerySource) -> None:
 
 
 def test_date_literals_use_the_users_time_zone() -> None:
-    # 23:30 UTC on 15 March is already 16 March in Tokyo.
-    org = QuerySource(now=dt.datetime(2024, 3, 15, 23, 30, tzinfo=dt.UTC), tz="Asia/Tokyo")
-    org.create("Account", Name="made now")
-    org.create(
-        "Account",
-        Name="made on the 15th, 10:00 UTC",
-        CreatedDate=dt.datetime(2024, 3, 15, 10, tzinfo=dt.UTC),
-    )
-    today = q(org, "SELECT Name FROM Account WHERE CreatedDate = TODAY")
-    assert names(today) == ["made now"]
+    # 10:00 UTC on 15 March is still the 15th in Tokyo; 23:30 UTC is already the 16th there.
+    org = make_org(now=dt.datetime(2024, 3, 15, 10, tzinfo=dt.UTC), tz="Asia/Tokyo")
+    add(org, "Account", Name="made on the 15th")
+    set_clock(org, dt.datetime(2024, 3, 15, 15, tzinfo=dt.UTC))  # local midnight of the 16th
+    add(org, "Account", Name="boundary")
+    set_clock(org, dt.datetime(2024, 3, 15, 23, 30, tzinfo=dt.UTC))
+    add(org, "Account", Name="made now")
+    today = q(org, "SELECT Name FROM Account WHERE CreatedDate = TODAY ORDER BY Name")
+    assert names(today) == ["boundary", "made now"]
     yesterday = q(org, "SELECT Name FROM Account WHERE CreatedDate = YESTERDAY")
-    assert names(yesterday) == ["made on the 15th, 10:00 UTC"]
-    # 15:00 UTC on the 15th is local midnight of the 16th: the boundary belongs to TODAY.
-    org.create("Account", Name="boundary", CreatedDate=dt.datetime(2024, 3, 15, 15, tzinfo=dt.UTC))
-    assert "boundary" in names(q(org, "SELECT Name FROM Account WHERE CreatedDate = TODAY"))
-    assert "boundary" in names(q(org, "SELECT Name FROM Account WHERE CreatedDate >= TODAY"))
-    assert "boundary" not in names(q(org, "SELECT Name FROM Account WHERE CreatedDate < TODAY"))
+    assert names(yesterday) == ["made on the 15th"]
+    before = q(org, "SELECT Name FROM Account WHERE CreatedDate < TODAY")
+    assert names(before) == ["made on the 15th"]
+    since = q(org, "SELECT Name FROM Account WHERE CreatedDate >= TODAY ORDER BY Name")
+    assert names(since) == ["boundary", "made now"]
+    assert q(org, "SELECT COUNT() FROM Account WHERE CreatedDate > TODAY").total_size == 0
+    assert q(org, "SELECT COUNT() FROM Account WHERE CreatedDate = LAST_N_DAYS:1").total_size == 3
