@@ -278,3 +278,31 @@ WHERE j.id = %(job_id)s AND j.status = 'failed'
 -- Global: queue depth for metrics and doctor.
 SELECT queue_name, status::text AS status, count(*) AS count
 FROM procrastinate_jobs GROUP BY queue_name, status;
+
+-- ===== Salesforce access ==============================================================
+
+-- name: connection_refresh_lock
+-- Held for one transaction: one process at a time refreshes a workspace's tokens.
+SELECT pg_advisory_xact_lock(hashtextextended('sfbridge:sf-refresh:' || %(workspace_id)s, 0));
+
+-- ===== webhook intake (hot path: one round trip) ======================================
+
+-- name: webhook_accept
+-- Finds the workspace by token hash, stores the event and queues its job in one statement
+-- (so in one transaction). No row back means the token is unknown.
+WITH ws AS (
+    SELECT workspace_id FROM sf_connections WHERE webhook_token_hash = %(token_hash)s
+), ev AS (
+    INSERT INTO webhook_events (workspace_id, query, body, headers)
+    SELECT workspace_id, %(query)s, %(body)s, %(headers)s FROM ws
+    RETURNING id, workspace_id, query
+)
+SELECT ev.id, ev.workspace_id,
+       procrastinate_defer_jobs_v1(ARRAY[ROW(
+           %(queue)s, %(task_name)s, 0,
+           'case:' || ev.workspace_id || ':' || coalesce(ev.query ->> 'caseId', ''),
+           NULL,
+           jsonb_build_object('workspace_id', ev.workspace_id, 'event_id', ev.id),
+           NULL
+       )::procrastinate_job_to_defer_v1]) AS job_ids
+FROM ev;

@@ -45,6 +45,18 @@ def parse_queries(text: str) -> dict[str, LiteralString]:
 
 @functools.cache
 def queries() -> Mapping[str, LiteralString]:
-    """Return the queries shipped in ``sfbridge/store/queries.sql`` (read once)."""
-    text = (resources.files("sfbridge.store") / "queries.sql").read_text(encoding="utf-8")
-    return parse_queries(text)
+    """Return every query shipped in ``sfbridge/store/queries*.sql`` (read once).
+
+    ``queries.sql`` holds the foundation's queries; each feature area keeps its own
+    ``queries_<area>.sql`` beside it. A name defined in two files is an error.
+    """
+    merged: dict[str, LiteralString] = {}
+    folder = resources.files("sfbridge.store")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not (entry.name.startswith("queries") and entry.name.endswith(".sql")):
+            continue
+        for name, body in parse_queries(entry.read_text(encoding="utf-8")).items():
+            if name in merged:
+                raise StoreError(f"The query {name!r} is defined twice (again in {entry.name}).")
+            merged[name] = body
+    return merged

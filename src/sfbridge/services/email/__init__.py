@@ -1,0 +1,1 @@
+"""Email cases: conversations by email handed off to Salesforce Cases, and back."""

@@ -1,0 +1,1 @@
+"""The HTTP edge: JSON API, the Salesforce webhook and the admin pages."""
