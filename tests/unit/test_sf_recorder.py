@@ -41,6 +41,18 @@ def test_redact_path(raw: str, expected: str) -> None:
     assert redact_path(raw) == expected
 
 
+@pytest.mark.parametrize(
+    ("path", "params", "expected"),
+    [
+        (f"{V}/query/", ["q"], f"{V}/query/?q=<soql>"),
+        (f"{V}/search/", ["q"], f"{V}/search/?q=<sosl>"),
+        (f"{V}/sobjects/Case/500000000000001", ["fields"], f"{V}/sobjects/Case/500000000000001"),
+    ],
+)
+def test_redact_path_with_separate_params(path: str, params: list[str], expected: str) -> None:
+    assert redact_path(path, params) == expected
+
+
 def test_memory_recorder_keeps_calls() -> None:
     rec = MemoryRecorder()
     rec.record("GET", "/x", 200, 1.5, 1)

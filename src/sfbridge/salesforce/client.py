@@ -154,7 +154,7 @@ class SalesforceClient:
         headers: Mapping[str, str] | None,
     ) -> httpx.Response:
         method = method.upper()
-        safe_path = redact_path(self._absolute_path(path))
+        safe_path = redact_path(self._absolute_path(path), params or ())
         tokens = await self.session.current()
         org = self._org_key or tokens.org_id or tokens.instance_url
         attempts = 0

@@ -128,6 +128,10 @@ class Governor:
             retry_at=retry_at,
         )
 
+    def usage_ratios(self) -> dict[str, float]:
+        """The last daily API usage seen per org, as a fraction of the allocation."""
+        return {org: st.usage.fraction for org, st in self._orgs.items() if st.usage is not None}
+
     def observe(self, org: str, usage: ApiUsage | None, now: dt.datetime) -> None:
         """Record the usage a response reported (``None``: the header was absent).
 

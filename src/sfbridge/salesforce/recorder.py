@@ -15,6 +15,7 @@ Redaction (:func:`redact_path`), decided so that a trace never holds personal da
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import parse_qsl, urlsplit
@@ -75,11 +76,12 @@ class MemoryRecorder:
         )
 
 
-def redact_path(url_or_path: str) -> str:
+def redact_path(url_or_path: str, params: Iterable[str] = ()) -> str:
     """Strip host, query values and external-id values from a request URL.
 
     Args:
         url_or_path: absolute URL or path, with or without a query string.
+        params: names of query parameters sent separately from the URL.
 
     Returns:
         The path safe to record.
@@ -93,7 +95,7 @@ def redact_path(url_or_path: str) -> str:
         if len(rest) >= 3 and _is_external_id_field(rest[1]):
             segments[i + 3] = "<value>"
     path = "/".join(segments)
-    keys = [k for k, _ in parse_qsl(parts.query, keep_blank_values=True)]
+    keys = [k for k, _ in parse_qsl(parts.query, keep_blank_values=True)] + list(params)
     if "q" in keys:
         kind = "sosl" if any("search" in seg.lower() for seg in segments) else "soql"
         return f"{path}?q=<{kind}>"
