@@ -76,7 +76,7 @@ def _key(row: Row) -> ApiKey:
 async def _create(tx: Transaction, workspace_id: str | None, scope: Scope, label: str) -> NewApiKey:
     prefix = secrets.token_hex(6)
     token = f"sfb_{prefix}_{secrets.token_urlsafe(32)}"
-    row = await tx.fetch_one(
+    row = await tx.fetch_required(
         "apikey_create",
         {
             "workspace_id": workspace_id,
@@ -86,7 +86,6 @@ async def _create(tx: Transaction, workspace_id: str | None, scope: Scope, label
             "label": label,
         },
     )
-    assert row is not None  # INSERT ... RETURNING always returns the row
     return NewApiKey(key=_key(row), token=Secret(token))
 
 

@@ -86,13 +86,11 @@ def _open(box: SecretBox, workspace_id: str, field: str, sealed: str | None) -> 
 
 def _connection(box: SecretBox, row: Row) -> SfConnection:
     ws = row["workspace_id"]
-    client_secret = _open(box, ws, "client_secret", row["client_secret_enc"])
-    assert client_secret is not None  # the column is NOT NULL
     return SfConnection(
         workspace_id=ws,
         login_url=row["login_url"],
         client_id=row["client_id"],
-        client_secret=client_secret,
+        client_secret=Secret(box.decrypt(row["client_secret_enc"], context=f"{ws}:client_secret")),
         status=ConnectionStatus(row["status"]),
         instance_url=row["instance_url"],
         org_id=row["org_id"],

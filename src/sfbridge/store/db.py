@@ -133,6 +133,13 @@ class Transaction:
                 await cursor.execute(query, _adapt(params))
                 return await cursor.fetchone()
 
+    async def fetch_required(self, name: str, params: Params | None = None) -> Row:
+        """Like :meth:`fetch_one` for statements that always return a row (``INSERT ... RETURNING``)."""
+        row = await self.fetch_one(name, params)
+        if row is None:
+            raise StoreError(f"The query {name!r} returned no row.")
+        return row
+
     async def fetch_value(self, name: str, params: Params | None = None) -> Any:
         """Run the named query; return the first column of its first row (``None`` if no row)."""
         row = await self.fetch_one(name, params)

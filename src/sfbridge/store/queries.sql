@@ -306,3 +306,15 @@ SELECT ev.id, ev.workspace_id,
            NULL
        )::procrastinate_job_to_defer_v1]) AS job_ids
 FROM ev;
+
+-- ===== health and metrics =============================================================
+
+-- name: ping
+SELECT 1;
+
+-- name: metrics_job_counts
+SELECT queue_name, status::text AS status, count(*) AS n
+FROM procrastinate_jobs GROUP BY queue_name, status;
+
+-- name: metrics_connection_counts
+SELECT status, count(*) AS n FROM sf_connections GROUP BY status;

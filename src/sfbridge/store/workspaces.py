@@ -43,11 +43,10 @@ async def create(
     Raises:
         InvalidRow: The name is empty or longer than 200 characters.
     """
-    row = await tx.fetch_one(
+    row = await tx.fetch_required(
         "workspace_create",
         {"name": name, "is_demo": is_demo, "settings": Json(dict(settings or {}))},
     )
-    assert row is not None  # INSERT ... RETURNING always returns the row
     return _workspace(row)
 
 
