@@ -403,3 +403,31 @@ def test_date_literals_use_the_users_time_zone() -> None:
     assert names(since) == ["boundary", "made now"]
     assert q(org, "SELECT COUNT() FROM Account WHERE CreatedDate > TODAY").total_size == 0
     assert q(org, "SELECT COUNT() FROM Account WHERE CreatedDate = LAST_N_DAYS:1").total_size == 3
+
+
+def test_multiline_statement_and_mixed_case_keywords(org: Org) -> None:
+    text = "select Name\n\tFROM account\n  Where Type = 'Prospect'\nOrder By Name Desc\n Limit 1"
+    assert names(q(org, text)) == ["Zeta"]
+
+
+def test_child_subquery_through_a_polymorphic_reference(org: Org) -> None:
+    result = q(
+        org,
+        "SELECT LastName, (SELECT Subject FROM Tasks) FROM Contact WHERE LastName = 'Lovelace'",
+    )
+    tasks = result.records[0]["Tasks"]
+    assert [t["Subject"] for t in tasks["records"]] == ["Call"]
+
+
+def test_polymorphic_owner(org: Org) -> None:
+    add(org, "Case", Subject="Printer down")
+    result = q(org, "SELECT Subject, Owner.Name FROM Case")
+    assert result.records[0]["Owner"]["Name"] == "Admin User"
+    assert result.records[0]["Owner"]["attributes"]["type"] == "User"
+
+
+def test_same_text_runs_again_with_fresh_dates(org: Org) -> None:
+    text = "SELECT COUNT() FROM Account WHERE CreatedDate = TODAY"
+    assert q(org, text).total_size == 4
+    set_clock(org, dt.datetime(2024, 3, 16, 12, 0, tzinfo=dt.UTC))
+    assert q(org, text).total_size == 0

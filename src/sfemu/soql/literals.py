@@ -1,4 +1,4 @@
-"""Literal text -> Python values: quoted strings with SOQL escapes, LIKE patterns, dates, ids."""
+"""Literal text -> Python values: quoted strings with SOQL escapes, LIKE patterns, dates."""
 
 from __future__ import annotations
 
@@ -19,8 +19,6 @@ _SIMPLE_ESCAPES = {
     "\\": "\\",
 }
 _HEX = frozenset("0123456789abcdefABCDEF")
-_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-_ID_RE = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?")
 
 
 def _illegal(raw: str, sequence: str, pos: Pos) -> PositionedError:
@@ -105,16 +103,3 @@ def parse_datetime(text: str, pos: Pos) -> dt.datetime:
     except ValueError:
         raise malformed(f"invalid dateTime literal: {text}", pos) from None
     return value.astimezone(dt.UTC)
-
-
-def to18(record_id: str) -> str | None:
-    """The 18-character form of a 15- or 18-character id, or None when it is not an id."""
-    if not _ID_RE.fullmatch(record_id):
-        return None
-    if len(record_id) == 18:
-        return record_id
-    suffix = ""
-    for k in range(3):
-        chunk = record_id[5 * k : 5 * k + 5]
-        suffix += _ID_ALPHABET[sum(1 << i for i, c in enumerate(chunk) if "A" <= c <= "Z")]
-    return record_id + suffix

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sfemu import ids
 from sfemu.model import Record
-from sfemu.soql import dates, literals
+from sfemu.soql import dates
 from sfemu.soql.bound import BoundField, BoundQuery, Kind, Predicate, Probe
 from sfemu.soql.errors import PositionedError, filter_type, invalid_id
 from sfemu.soql.nodes import (
@@ -92,7 +93,7 @@ def coerce(bound: BoundField, literal: Constant) -> Any:
     if kind == "id" and isinstance(value, str):
         if not value:
             return None
-        normalised = literals.to18(value)
+        normalised = ids.try_normalize(value)
         if normalised is None:
             raise invalid_id(value, literal.pos)
         return normalised
