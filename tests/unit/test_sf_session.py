@@ -104,6 +104,16 @@ async def test_dead_grant_marks_storage_once_and_raises_for_everyone() -> None:
     assert all(isinstance(r, ReconnectNeeded) for r in results)
     assert storage.needs_reconnect == "invalid_grant: expired access/refresh token"
     assert storage.saves == 0
+    assert renewer.calls == 1  # the dead grant is not tried again for the same token
+    again = await mgr.current()  # reloads the (dead) stored tokens
+    with pytest.raises(ReconnectNeeded):
+        await mgr.refresh(again)
+    assert renewer.calls == 1
+    storage.tokens = _tokens(9)  # the admin reconnected
+    mgr.forget()
+    renewer.dead = False
+    fresh = await mgr.refresh(await mgr.current())
+    assert fresh.access_token == "a102" and renewer.calls == 2
 
 
 @pytest.mark.parametrize(

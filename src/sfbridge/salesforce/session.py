@@ -129,6 +129,8 @@ class SessionManager:
         self._clock = clock
         self._local = asyncio.Lock()
         self._tokens: TokenSet | None = None
+        # the access token whose renewal found a dead grant, and why: no second attempt
+        self._dead: tuple[str, str] | None = None
         #: How many renewals this manager ran (for tests and metrics).
         self.refresh_count = 0
 
@@ -161,6 +163,8 @@ class SessionManager:
         async with self._local:
             if self._tokens is not None and self._tokens.access_token != stale.access_token:
                 return self._tokens
+            if self._dead is not None and self._dead[0] == stale.access_token:
+                raise ReconnectNeeded(self._dead[1])
             async with self._lock.hold():
                 stored = await self._storage.load()
                 if stored is not None and stored.access_token != stale.access_token:
@@ -170,6 +174,7 @@ class SessionManager:
                 try:
                     fresh = await self._renewer.renew(base)
                 except ReconnectNeeded as exc:
+                    self._dead = (stale.access_token, exc.reason)
                     await self._storage.mark_needs_reconnect(exc.reason)
                     self._tokens = None
                     raise
@@ -201,3 +206,4 @@ class SessionManager:
     def forget(self) -> None:
         """Drop the cached tokens so the next call reloads them (after a reconnect)."""
         self._tokens = None
+        self._dead = None
