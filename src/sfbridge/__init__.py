@@ -1,0 +1,3 @@
+"""sfbridge: connect customer conversations (email, chat, phone) to Salesforce."""
+
+__version__ = "0.1.0"

@@ -9,6 +9,7 @@ sentence saying what to fix. Every setting is described in ``docs/configuration.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import enum
 import re
@@ -330,7 +331,28 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     }
     smtp = SmtpSettings(**smtp_kwargs)  # type: ignore[arg-type]  # each parser returns its field's type
     _check_smtp(smtp)
-    return Settings(smtp=smtp, **main)  # type: ignore[arg-type]  # each parser returns its field's type
+    settings = Settings(smtp=smtp, **main)  # type: ignore[arg-type]  # each parser returns its field's type
+    if "public_url" not in main:
+        settings = with_listen_address(settings, host=settings.host, port=settings.port)
+    return settings
+
+
+def with_listen_address(settings: Settings, *, host: str, port: int) -> Settings:
+    """Settings serving on ``host:port``; an implicit public URL follows the address.
+
+    The public URL (OAuth redirect URI, webhook URLs) only stays as it is when it was set
+    explicitly (``SFBRIDGE_PUBLIC_URL``); otherwise it is ``http://<host>:<port>``, with a
+    wildcard bind address shown as 127.0.0.1.
+    """
+    explicit = settings.public_url != f"http://{_shown(settings.host)}:{settings.port}" and (
+        settings.public_url != Settings().public_url
+    )
+    public = settings.public_url if explicit else f"http://{_shown(host)}:{port}"
+    return dataclasses.replace(settings, host=host, port=port, public_url=public)
+
+
+def _shown(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison, not a bind
 
 
 def _check_smtp(smtp: SmtpSettings) -> None:

@@ -19,6 +19,7 @@ already redacted by the client.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import contextvars
 import datetime as dt
@@ -97,11 +98,16 @@ _CURRENT: contextvars.ContextVar[Step | None] = contextvars.ContextVar(
 
 
 class _StepRecorder:
-    """The Salesforce client's :class:`CallRecorder`: appends to the current step, if any."""
+    """The Salesforce client's :class:`CallRecorder`: appends to the current step, if any,
+    and counts every call by HTTP status (``0``: no response) for the metrics endpoint."""
+
+    def __init__(self) -> None:
+        self.counts: collections.Counter[int] = collections.Counter()
 
     def record(
         self, method: str, path: str, status: int | None, duration_ms: float, attempts: int
     ) -> None:
+        self.counts[status or 0] += 1
         step = _CURRENT.get()
         if step is not None:
             step.calls.append(

@@ -318,3 +318,11 @@ FROM procrastinate_jobs GROUP BY queue_name, status;
 
 -- name: metrics_connection_counts
 SELECT status, count(*) AS n FROM sf_connections GROUP BY status;
+
+-- name: connection_count_real
+-- Demo mode "auto": is any non-demo workspace connected to a real org?
+SELECT count(*) FROM sf_connections c JOIN workspaces w ON w.id = c.workspace_id
+WHERE NOT w.is_demo AND c.status IN ('connected', 'needs_reconnect');
+
+-- name: apikey_count_admin
+SELECT count(*) FROM api_keys WHERE scope = 'admin' AND revoked_at IS NULL;
