@@ -91,9 +91,10 @@ class OrgState:
         obj = self.object(object_name)
         if obj is None:
             return []
-        records = self._records[obj.name].values()
+        # list() copies in one step, so a write from another thread cannot break iteration.
+        records = list(self._records[obj.name].values())
         if include_deleted:
-            return list(records)
+            return records
         return [r for r in records if not r["IsDeleted"]]
 
     def get(self, record_id: str, *, include_deleted: bool = False) -> Record | None:

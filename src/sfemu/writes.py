@@ -222,7 +222,7 @@ class OrgWrites(OrgAccess):
         table = self._records[obj.name]
         for name, value in data.items():
             field = obj.fields[name]
-            if value is None or not (field.unique or (field.external_id and field.unique)):
+            if value is None or not field.unique:
                 continue
             for other in index.find(name, value) or []:
                 if other != self_id and not table[other]["IsDeleted"]:
