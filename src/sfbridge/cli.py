@@ -20,8 +20,9 @@ from rich.console import Console
 from sfbridge import __version__, compose, demo, jobs
 from sfbridge.deps import Deps
 from sfbridge.errors import BridgeError, ConfigError
+from sfbridge.services.doctor import Outcome, diagnose
 from sfbridge.settings import Settings, load_settings, with_listen_address
-from sfbridge.store import apikeys, migrate
+from sfbridge.store import apikeys, migrate, workspaces
 from sfbridge.web.app import create_app
 
 app = typer.Typer(
@@ -246,6 +247,45 @@ def worker(
 
     with contextlib.suppress(KeyboardInterrupt):
         _run(go())
+
+
+@app.command()
+def doctor(
+    workspace: Annotated[
+        str | None, typer.Option(help="The workspace id (default: every workspace).")
+    ] = None,
+) -> None:
+    """Check each workspace's Salesforce setup; every failed check says how to fix it."""
+    settings = _settings()
+
+    async def go() -> int:
+        async with compose.open_deps(settings) as deps:
+            async with deps.db.transaction() as tx:
+                found = await workspaces.list_all(tx)
+            chosen = [w for w in found if workspace in (None, w.id)]
+            if not chosen:
+                err.print("No such workspace." if workspace else "No workspaces yet.")
+                return 2
+            failed = 0
+            for ws in chosen:
+                out.print(f"[bold]{ws.name}[/] ({ws.id})")
+                for check in await diagnose(deps, ws.id):
+                    mark = _MARKS[check.outcome]
+                    out.print(f"  {mark} {check.name}: {check.detail}")
+                    if check.fix:
+                        out.print(f"      [dim]fix:[/] {check.fix}")
+                    failed += check.outcome is Outcome.FAILED
+            return 1 if failed else 0
+
+    _run(go())
+
+
+_MARKS = {
+    Outcome.OK: "[green]✓[/]",
+    Outcome.WARNING: "[yellow]![/]",
+    Outcome.FAILED: "[red]✗[/]",
+    Outcome.SKIPPED: "[dim]-[/]",
+}
 
 
 @keys_app.command("create")

@@ -312,9 +312,10 @@ FROM ev;
 -- name: ping
 SELECT 1;
 
--- name: metrics_job_counts
-SELECT queue_name, status::text AS status, count(*) AS n
-FROM procrastinate_jobs GROUP BY queue_name, status;
+-- name: doctor_job_counts
+-- One workspace's jobs by status (tasks carry workspace_id in their arguments).
+SELECT status::text AS status, count(*) AS n FROM procrastinate_jobs
+WHERE args ->> 'workspace_id' = %(workspace_id)s GROUP BY status;
 
 -- name: metrics_connection_counts
 SELECT status, count(*) AS n FROM sf_connections GROUP BY status;

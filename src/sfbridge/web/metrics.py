@@ -34,8 +34,8 @@ async def render(deps: Deps) -> str:
         registry=registry,
     )
     async with deps.db.transaction() as tx:
-        for row in await tx.fetch_all("metrics_job_counts"):
-            jobs.labels(row["queue_name"], row["status"]).set(row["n"])
+        for row in await tx.fetch_all("job_counts"):
+            jobs.labels(row["queue_name"], row["status"]).set(row["count"])
         for row in await tx.fetch_all("metrics_connection_counts"):
             conns.labels(row["status"]).set(row["n"])
     for org, ratio in deps.access.governor.usage_ratios().items():

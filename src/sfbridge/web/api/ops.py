@@ -6,9 +6,10 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from sfbridge import jobs
+from sfbridge.services.doctor import diagnose
 from sfbridge.store import traces
 from sfbridge.store.traces import Trace, TraceStatus
 from sfbridge.web.auth import Principal, WorkspaceNotFound, deps_of, principal
@@ -145,3 +146,20 @@ async def replay_job(
     async with deps_of(request).db.transaction() as tx:
         await jobs.replay(tx, workspace_id, job_id)
     return {"status": "queued"}
+
+
+class CheckOut(BaseModel):
+    name: str
+    outcome: str = Field(description="ok | warning | failed | skipped")
+    detail: str
+    fix: str = Field(description="One sentence: how to fix it (empty when ok).")
+
+
+@router.get("/doctor")
+async def doctor(request: Request, caller: Caller, workspace_id: str) -> list[CheckOut]:
+    """Diagnose the workspace's Salesforce setup; every failed check says how to fix it."""
+    caller.check_workspace(workspace_id)
+    checks = await diagnose(deps_of(request), workspace_id)
+    return [
+        CheckOut(name=c.name, outcome=c.outcome.value, detail=c.detail, fix=c.fix) for c in checks
+    ]
