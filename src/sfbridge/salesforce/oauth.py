@@ -1,11 +1,8 @@
-"""OAuth 2.0 protocol pieces for Salesforce: login-URL policy, PKCE, grants, revoke, identity.
+"""OAuth 2.0 protocol pieces for Salesforce: grants, revoke, identity.
 
-Storage and web routes belong to the caller; these functions only speak the protocol.
-
-Scopes: :func:`authorize_url` asks for ``api refresh_token id`` by default. ``api`` lets us call
-REST, ``refresh_token`` gives a long-lived grant (the web-server flow is the only one that gets
-one), and ``id`` lets us read the identity URL (org, user, username) right after the callback.
-We do not ask for ``full`` (too broad) or ``openid`` (we don't need an id token).
+Storage and web routes belong to the caller; these functions only speak the protocol. The
+authorize step (login-URL policy, PKCE, consent URL) lives in ``authorize.py`` and is
+re-exported here, so callers use one module: ``oauth.check_login_url``, ``oauth.new_pkce``.
 """
 
 from __future__ import annotations
@@ -14,19 +11,27 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import secrets
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 import httpx
 import jwt
 
+from sfbridge.salesforce.authorize import (
+    DEFAULT_SCOPES,
+    PRODUCTION_LOGIN_URL,
+    SANDBOX_LOGIN_URL,
+    PkcePair,
+    authorize_url,
+    check_login_url,
+    new_pkce,
+    pkce_challenge,
+    sandbox_from_login_url,
+)
 from sfbridge.salesforce.clock import Clock, system_clock
 from sfbridge.salesforce.errors import (
     AuthError,
-    InvalidLoginUrl,
     OAuthFailed,
     ReconnectNeeded,
     ServerUnavailable,
@@ -34,18 +39,36 @@ from sfbridge.salesforce.errors import (
 from sfbridge.salesforce.tokens import TokenSet, token_set_from_response
 from sfbridge.salesforce.transport import send
 
-PRODUCTION_LOGIN_URL = "https://login.salesforce.com"
-SANDBOX_LOGIN_URL = "https://test.salesforce.com"
-DEFAULT_SCOPES: tuple[str, ...] = ("api", "refresh_token", "id")
+__all__ = [
+    "DEAD_GRANT_ERRORS",
+    "DEFAULT_SCOPES",
+    "JWT_BEARER_GRANT",
+    "PRODUCTION_LOGIN_URL",
+    "SANDBOX_LOGIN_URL",
+    "AppCredentials",
+    "Identity",
+    "PkcePair",
+    "authorize_url",
+    "check_login_url",
+    "client_credentials",
+    "exchange_code",
+    "identity",
+    "jwt_assertion",
+    "jwt_bearer",
+    "new_pkce",
+    "pkce_challenge",
+    "refresh",
+    "revoke",
+    "sandbox_from_login_url",
+    "token_signature_valid",
+]
+
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 #: OAuth errors from a renewal that no retry can cure: the admin must reconnect.
 DEAD_GRANT_ERRORS = frozenset(
     {"invalid_grant", "invalid_client", "invalid_client_id", "inactive_user", "inactive_org"}
 )
-
-_MY_DOMAIN = ".my.salesforce.com"
-_SANDBOX_MY_DOMAIN = ".sandbox.my.salesforce.com"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -54,14 +77,6 @@ class AppCredentials:
 
     client_id: str
     client_secret: str = field(default="", repr=False)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class PkcePair:
-    """A PKCE verifier (kept server-side with the state) and its S256 challenge."""
-
-    verifier: str = field(repr=False)
-    challenge: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -77,130 +92,6 @@ class Identity:
     username: str
     display_name: str = ""
     is_sandbox: bool | None = None
-
-
-def check_login_url(url: str, *, allowed_hosts: Collection[str] = (), demo: bool = False) -> str:
-    """Validate and normalise a login URL against the policy.
-
-    Accepted: ``https://login.salesforce.com``, ``https://test.salesforce.com``, a My Domain
-    ``https://NAME.my.salesforce.com`` or ``https://NAME--SBX.sandbox.my.salesforce.com``. Any
-    other host (an emulator included) only when ``demo`` is on or the host (``host`` or
-    ``host:port``) is in ``allowed_hosts``; those may use ``http``.
-
-    Args:
-        url: what the admin typed.
-        allowed_hosts: extra hosts the operator allow-listed.
-        demo: demo mode accepts any http(s) host.
-
-    Returns:
-        The URL as ``scheme://host[:port]`` (lower case, no path, no trailing slash).
-
-    Raises:
-        InvalidLoginUrl: with a sentence saying what to fix.
-    """
-    raw = url.strip()
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidLoginUrl(
-            f"login URL {raw!r} is not an http(s) URL; use https://login.salesforce.com, "
-            "https://test.salesforce.com or your My Domain URL"
-        )
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise InvalidLoginUrl(
-            f"login URL {raw!r} must not carry credentials, a query or a fragment"
-        )
-    if parts.path not in ("", "/"):
-        raise InvalidLoginUrl(f"login URL {raw!r} must be just the host, without a path")
-    host = parts.hostname.lower()
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise InvalidLoginUrl(f"login URL {raw!r} has an invalid port") from exc
-    netloc = host if port is None else f"{host}:{port}"
-    allowed = {h.lower() for h in allowed_hosts}
-    if demo or host in allowed or netloc in allowed:
-        return f"{parts.scheme}://{netloc}"
-    if not _is_salesforce_login_host(host):
-        raise InvalidLoginUrl(
-            f"login host {host!r} is not a Salesforce login host; use login.salesforce.com, "
-            "test.salesforce.com or NAME.my.salesforce.com (other hosts must be allow-listed)"
-        )
-    if parts.scheme != "https":
-        raise InvalidLoginUrl(f"login URL {raw!r} must use https")
-    if port not in (None, 443):
-        raise InvalidLoginUrl(f"login URL {raw!r} must not name a port")
-    return f"https://{host}"
-
-
-def _is_salesforce_login_host(host: str) -> bool:
-    if host in ("login.salesforce.com", "test.salesforce.com"):
-        return True
-    if host.endswith(_MY_DOMAIN):
-        name = host[: -len(_MY_DOMAIN)]
-        if name.endswith(".sandbox"):
-            name = name[: -len(".sandbox")]
-        return bool(name) and "." not in name and all(c.isalnum() or c == "-" for c in name)
-    return False
-
-
-def sandbox_from_login_url(url: str) -> bool | None:
-    """Tell from the login host whether the org is a sandbox (``None``: the host can't say)."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "test.salesforce.com" or host.endswith(_SANDBOX_MY_DOMAIN):
-        return True
-    if host == "login.salesforce.com" or host.endswith(_MY_DOMAIN):
-        return False
-    return None
-
-
-def new_pkce() -> PkcePair:
-    """Make a fresh PKCE pair (86-character verifier, S256 challenge)."""
-    verifier = secrets.token_urlsafe(64)
-    return PkcePair(verifier=verifier, challenge=pkce_challenge(verifier))
-
-
-def pkce_challenge(verifier: str) -> str:
-    """Return ``base64url(sha256(verifier))`` without padding (RFC 7636 S256)."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-def authorize_url(
-    login_url: str,
-    *,
-    client_id: str,
-    redirect_uri: str,
-    state: str,
-    code_challenge: str,
-    scopes: Sequence[str] = DEFAULT_SCOPES,
-    prompt: str | None = None,
-) -> str:
-    """Build the URL that sends the admin's browser to Salesforce's consent screen.
-
-    Args:
-        login_url: a URL that passed :func:`check_login_url`.
-        client_id: the connected app's consumer key.
-        redirect_uri: our callback URL (must equal the app's callback exactly).
-        state: single-use, unguessable, bound to the workspace by the caller.
-        code_challenge: :attr:`PkcePair.challenge`.
-        scopes: requested scopes (see the module docstring).
-        prompt: ``login``/``consent`` to force Salesforce's screens.
-
-    Returns:
-        The absolute authorize URL.
-    """
-    params = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": redirect_uri,
-        "state": state,
-        "scope": " ".join(scopes),
-        "code_challenge": code_challenge,
-        "code_challenge_method": "S256",
-    }
-    if prompt:
-        params["prompt"] = prompt
-    return f"{login_url.rstrip('/')}/services/oauth2/authorize?{urlencode(params)}"
 
 
 def token_signature_valid(body: Mapping[str, Any], client_secret: str) -> bool:
