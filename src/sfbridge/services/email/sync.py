@@ -1,0 +1,281 @@
+"""Follow Cases in Salesforce: rep replies to the contact, closure and reopening.
+
+A webhook (``handle_webhook_event``) or the periodic reconciliation reads the Case and what
+is new since the session's cursor in ONE SOQL query (comments and outgoing emails as
+subqueries). Rep replies are public CaseComments and outgoing EmailMessages written by
+anyone but our integration user; each is stored once (unique Salesforce record id per
+workspace) with its outbox row and ``send_reply`` job in one transaction, so duplicate, late
+and out-of-order webhooks are harmless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sfbridge.core.transcript import AuthorKind
+from sfbridge.salesforce.errors import ReconnectNeeded
+from sfbridge.salesforce.governor import Priority
+from sfbridge.salesforce.soql import format_soql
+from sfbridge.services import tracing
+from sfbridge.services.email.casesync import soql_time
+from sfbridge.services.email.intake import load_settings
+from sfbridge.services.email.replies import queue_message
+from sfbridge.services.email.runtime import EmailRuntime
+from sfbridge.store import email_sessions
+from sfbridge.store.email_sessions import EmailSession
+
+log = logging.getLogger(__name__)
+
+CASE_ID = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
+IN_CHUNK = 200
+
+CASE_SOQL = (
+    "SELECT Id, CaseNumber, Status, IsClosed, "
+    "(SELECT Id, CommentBody, IsPublished, CreatedById, CreatedBy.Name, CreatedDate "
+    "FROM CaseComments WHERE CreatedDate >= {cursor} ORDER BY CreatedDate), "
+    "(SELECT Id, TextBody, Subject, Incoming, FromName, FromAddress, CreatedById, CreatedDate "
+    "FROM EmailMessages WHERE Incoming = false AND CreatedDate >= {cursor} "
+    "ORDER BY CreatedDate) "
+    "FROM Case WHERE Id IN {ids}"
+)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RepReply:
+    """A reply a rep wrote on the Case."""
+
+    record_id: str
+    author_name: str
+    text: str
+    created: dt.datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SyncOutcome:
+    """What one sync did to one session."""
+
+    session_id: str
+    replies: int
+    closed: bool
+
+
+def parse_sf_datetime(value: Any) -> dt.datetime | None:
+    """Parse ``2026-11-21T05:35:30.000+0000`` (or ``Z``/``+00:00``) into an aware time."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    if re.search(r"[+-]\d{4}$", text):
+        text = f"{text[:-2]}:{text[-2:]}"
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _rows(record: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    sub = record.get(name)
+    if isinstance(sub, dict):
+        return [r for r in sub.get("records") or () if isinstance(r, dict)]
+    return []
+
+
+def rep_replies(record: dict[str, Any], integration_user: str | None) -> list[RepReply]:
+    """The rep replies in a Case record with its two subqueries, oldest first."""
+
+    def ours(user: Any) -> bool:
+        return bool(integration_user) and str(user)[:15] == str(integration_user)[:15]
+
+    replies: list[RepReply] = []
+    for row in _rows(record, "CaseComments"):
+        created = parse_sf_datetime(row.get("CreatedDate"))
+        if not row.get("IsPublished") or ours(row.get("CreatedById")) or created is None:
+            continue
+        by = row.get("CreatedBy")
+        name = str(by.get("Name") or "") if isinstance(by, dict) else ""
+        replies.append(
+            RepReply(
+                record_id=str(row["Id"]),
+                author_name=name,
+                text=str(row.get("CommentBody") or ""),
+                created=created,
+            )
+        )
+    for row in _rows(record, "EmailMessages"):
+        created = parse_sf_datetime(row.get("CreatedDate"))
+        if row.get("Incoming") or ours(row.get("CreatedById")) or created is None:
+            continue
+        replies.append(
+            RepReply(
+                record_id=str(row["Id"]),
+                author_name=str(row.get("FromName") or ""),
+                text=str(row.get("TextBody") or ""),
+                created=created,
+            )
+        )
+    replies.sort(key=lambda r: (r.created, r.record_id))
+    return replies
+
+
+def newest_seen(record: dict[str, Any]) -> dt.datetime | None:
+    """The newest CreatedDate among the subquery rows (the next cursor)."""
+    times = [
+        parse_sf_datetime(r.get("CreatedDate"))
+        for name in ("CaseComments", "EmailMessages")
+        for r in _rows(record, name)
+    ]
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
+
+
+async def integration_user(rt: EmailRuntime, workspace_id: str) -> str | None:
+    """The Salesforce user id sfbridge writes as."""
+    async with rt.db.transaction() as tx:
+        value = await tx.fetch_value("email_integration_user", {"workspace_id": workspace_id})
+    return str(value) if value else None
+
+
+async def sync_sessions(
+    rt: EmailRuntime, workspace_id: str, sessions: Sequence[EmailSession]
+) -> list[SyncOutcome]:
+    """Read the Cases of these sessions (one SOQL per 200) and apply what is new."""
+    outcomes: list[SyncOutcome] = []
+    if not sessions:
+        return outcomes
+    client = await rt.access.client(workspace_id)
+    user = await integration_user(rt, workspace_id)
+    for start in range(0, len(sessions), IN_CHUNK):
+        part = [s for s in sessions[start : start + IN_CHUNK] if s.case_id]
+        if not part:
+            continue
+        cursors = [s.sf_cursor or s.handoff_started_at or s.created_at for s in part]
+        cursor = soql_time(min(cursors))
+        soql = CASE_SOQL.format(
+            cursor=format_soql("{}", cursor), ids=format_soql("{}", [s.case_id for s in part])
+        )
+        records = await client.query_all(soql, priority=Priority.URGENT)
+        by_case = {str(r.get("Id")): r for r in records}
+        for session in part:
+            record = by_case.get(str(session.case_id))
+            if record is not None:
+                outcomes.append(await apply_case(rt, session, record, user))
+    return outcomes
+
+
+async def apply_case(
+    rt: EmailRuntime, session: EmailSession, record: dict[str, Any], user: str | None
+) -> SyncOutcome:
+    """Store the rep replies (queueing their mail) and follow the Case's status."""
+    ws = session.workspace_id
+    replies = rep_replies(record, user)
+    sent = 0
+    async with rt.db.transaction() as tx:
+        current = await email_sessions.get(tx, ws, session.id, for_update=True)
+        if current is None:
+            return SyncOutcome(session_id=session.id, replies=0, closed=False)
+        settings = await load_settings(tx, ws)
+        cursor = current.sf_cursor
+        for reply in replies:
+            if cursor is not None and reply.created < soql_time(cursor):
+                continue
+            stored = await queue_message(
+                rt,
+                tx,
+                current,
+                author_kind=AuthorKind.REP,
+                author_name=reply.author_name,
+                text=reply.text,
+                settings=settings,
+                sf_record_id=reply.record_id,
+                sent_at=reply.created,
+            )
+            sent += stored is not None
+        closed = bool(record.get("IsClosed"))
+        number = record.get("CaseNumber")
+        await email_sessions.set_case_state(
+            tx,
+            ws,
+            session.id,
+            closed=closed,
+            case_number=str(number) if number else None,
+            cursor=newest_seen(record),
+        )
+    return SyncOutcome(session_id=session.id, replies=sent, closed=closed)
+
+
+async def handle_webhook_event(rt: EmailRuntime, workspace_id: str, event_id: int) -> None:
+    """The ``handle_webhook_event`` job: sync the Case named by the event, then coalesce."""
+    started = rt.clock()
+    async with rt.db.transaction() as tx:
+        event = await tx.fetch_one(
+            "event_get", {"workspace_id": workspace_id, "event_id": event_id}
+        )
+        if event is None or event["status"] != "received":
+            return
+        query = event["query"] if isinstance(event["query"], dict) else {}
+        case_id = str(query.get("caseId") or "")
+        session = (
+            await email_sessions.by_case(tx, workspace_id, case_id)
+            if CASE_ID.match(case_id)
+            else None
+        )
+        if session is None:
+            reason = "no caseId parameter" if not case_id else f"no session has Case {case_id}"
+            await tx.execute(
+                "event_mark",
+                {
+                    "workspace_id": workspace_id,
+                    "event_id": event_id,
+                    "status": "ignored",
+                    "error": reason,
+                },
+            )
+            return
+    async with (
+        tracing.run(
+            rt.db, workspace_id, activity_type="email_webhook", activity_id=session.id
+        ) as run,
+        run.step(f"sync Case {session.case_number or case_id}") as step,
+    ):
+        try:
+            outcomes = await sync_sessions(rt, workspace_id, [session])
+        except ReconnectNeeded as exc:
+            step.warn(f"Salesforce is not connected ({exc.message}); reconciliation will catch up")
+            outcomes = []
+        step.detail = step.detail or ", ".join(
+            f"{o.replies} new reply(ies){'; Case closed' if o.closed else ''}" for o in outcomes
+        )
+    async with rt.db.transaction() as tx:
+        await tx.execute(
+            "email_events_mark_case",
+            {
+                "workspace_id": workspace_id,
+                "case_id": case_id,
+                "event_id": event_id,
+                "until": started,
+            },
+        )
+
+
+async def reconcile(rt: EmailRuntime) -> int:
+    """The periodic reconciliation: catch replies and closures whose webhook never came."""
+    async with rt.db.transaction() as tx:
+        workspaces = await email_sessions.workspaces_with_handoffs(tx)
+    total = 0
+    for workspace_id in workspaces:
+        async with rt.db.transaction() as tx:
+            sessions = await email_sessions.handed_off(tx, workspace_id)
+        try:
+            outcomes = await sync_sessions(rt, workspace_id, sessions)
+        except ReconnectNeeded:
+            continue
+        except Exception:  # one workspace's failure must not stop the others
+            log.exception("reconciliation failed for workspace %s", workspace_id)
+            continue
+        total += sum(o.replies for o in outcomes)
+    return total
