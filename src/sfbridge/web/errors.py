@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sfbridge import errors
 from sfbridge.salesforce import errors as sf_errors
 from sfbridge.services import connections
+from sfbridge.services.email import errors as email_errors
 from sfbridge.web import auth
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,15 @@ STATUS: tuple[tuple[type[errors.BridgeError], int, str], ...] = (
     (auth.Forbidden, 403, "forbidden"),
     (auth.WorkspaceNotFound, 404, "not_found"),
     (connections.UnknownWorkspace, 404, "not_found"),
+    (email_errors.SessionNotFound, 404, "not_found"),
+    (email_errors.AddressNotFound, 404, "not_found"),
+    (email_errors.AddressTaken, 409, "address_taken"),
+    (email_errors.SessionResolved, 409, "session_resolved"),
+    (email_errors.NoSupportAddress, 409, "no_support_address"),
+    (email_errors.MailTooLarge, 413, "too_large"),
+    (email_errors.InvalidMail, 422, "invalid_mail"),
+    (email_errors.InvalidSettings, 422, "invalid"),
+    (email_errors.UnknownRecipient, 404, "not_found"),
     (connections.CallbackRejected, 400, "callback_rejected"),
     (connections.ConnectionProblem, 409, "connection_problem"),
     (sf_errors.InvalidLoginUrl, 422, "invalid_login_url"),
