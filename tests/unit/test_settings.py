@@ -238,8 +238,12 @@ def test_box_round_trips_and_uses_fresh_nonces() -> None:
 
 
 def _flip_last_char(sealed: str) -> str:
-    last = sealed[-1]
-    return sealed[:-1] + ("A" if last != "A" else "B")
+    # Flip one bit of the last ciphertext byte (flipping the last base64 character could
+    # only touch padding bits and leave the bytes unchanged).
+    head, _, body = sealed.rpartition(".")
+    raw = bytearray(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    raw[-1] ^= 0x01
+    return f"{head}.{base64.urlsafe_b64encode(bytes(raw)).decode('ascii').rstrip('=')}"
 
 
 @pytest.mark.parametrize(
