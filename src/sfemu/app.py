@@ -293,13 +293,13 @@ def create_app(emulator: Emulator, *, control_plane: bool = True) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        emulator.loop = asyncio.get_running_loop()
+        emulator.attach(asyncio.get_running_loop())
         try:
             yield
         finally:
             await drain(emulator.tasks)
+            emulator.attach(None)
             emulator.flush()
-            emulator.loop = None
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.data_api = data_api

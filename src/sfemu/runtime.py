@@ -291,6 +291,16 @@ class Emulator:
     def _on_write(self, _: WriteEvent) -> None:
         self.mark_dirty()
 
+    def attach(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Bind to the serving event loop (None when it stops); flush pending changes soon."""
+        self.loop = loop
+        if self._save_handle is not None:
+            self._save_handle.cancel()
+            self._save_handle = None
+        if loop is not None and self._dirty:
+            self._dirty = False
+            self.mark_dirty()
+
     def mark_dirty(self) -> None:
         """Note a change; with a data file, schedule a save shortly."""
         if self.data_path is None:
