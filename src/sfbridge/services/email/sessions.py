@@ -26,7 +26,7 @@ from sfbridge.services.email.runtime import EmailRuntime
 from sfbridge.services.email.settings import SETTINGS_KEY, EmailSettings
 from sfbridge.store import email_addresses, email_inbound, email_messages, email_sessions
 from sfbridge.store import workspaces as workspace_store
-from sfbridge.store.db import Database
+from sfbridge.store.db import Database, Row
 from sfbridge.store.email_addresses import MailAddress
 from sfbridge.store.email_inbound import DevMail
 from sfbridge.store.email_messages import EmailMessage
@@ -216,3 +216,9 @@ async def dev_mailbox(db: Database, workspace_id: str, *, limit: int = 50) -> li
     """The dev mailbox (outgoing mail kept because no SMTP relay is configured)."""
     async with db.transaction() as tx:
         return await email_inbound.dev_mailbox_list(tx, workspace_id, limit=limit)
+
+
+async def inbound_log(db: Database, workspace_id: str, *, limit: int = 50) -> list[Row]:
+    """Received mail (without bytes), newest first, with status, reason and parse error."""
+    async with db.transaction() as tx:
+        return await email_inbound.list_recent(tx, workspace_id, limit=limit)

@@ -319,6 +319,31 @@ async def inbound_mail(ws: str, request: Request, caller: Caller) -> InboundOut:
     return InboundOut(inbound_id=inbound_id, duplicate=not is_new)
 
 
+class InboundRowOut(BaseModel):
+    id: int
+    mail_from: str
+    rcpt: str
+    source: str
+    received_at: dt.datetime
+    status: str
+    reason: str | None
+    parse_error: str | None
+    session_id: str | None
+    size: int
+
+
+@router.get("/inbound-mail", response_model=list[InboundRowOut])
+async def list_inbound(
+    ws: str,
+    request: Request,
+    caller: Caller,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[InboundRowOut]:
+    """Received mail, newest first, with what became of it (ignored mail says why)."""
+    rows = await email_api.inbound_log(deps_of(request).db, caller.check_workspace(ws), limit=limit)
+    return [InboundRowOut(**{k: r[k] for k in InboundRowOut.model_fields}) for r in rows]
+
+
 @router.get("/dev-mailbox", response_model=DevMailboxOut)
 async def dev_mailbox(
     ws: str,
