@@ -202,9 +202,10 @@ class Emulator:
             client_id=creds.client_id,
             client_secret=creds.client_secret,
         )
-        for app in old.org.apps.values():
-            if app.client_id != creds.client_id:
-                org.apps[app.client_id] = app
+        # Every app survives, including changes made to the default one (callback URLs).
+        org.apps.update(old.org.apps)
+        org.session_timeout_seconds = old.org.session_timeout_seconds
+        org.search_lag_seconds = old.org.search_lag_seconds
         if seed:
             seeds.apply_seed(org, seed)
         state = OrgState(org, credentials, limit=old.usage.limit)

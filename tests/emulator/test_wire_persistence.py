@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -106,3 +107,16 @@ def test_reset_keeps_identity(tmp_path: Path) -> None:
     assert list(fresh.org.rows("Account")) == []
     assert {a.name for a in fresh.org.apps.values()} == {"sfbridge", "Extra"}
     assert fresh.org.check_password(state.credentials.username, state.credentials.password)
+
+
+def test_reset_keeps_app_changes_and_org_settings() -> None:
+    emulator = Emulator.with_default_org()
+    state = emulator.default_state
+    app = state.org.apps[state.credentials.client_id]
+    state.org.apps[app.client_id] = dataclasses.replace(
+        app, callback_urls=(*app.callback_urls, "http://127.0.0.1:9999/cb")
+    )
+    state.org.session_timeout_seconds = 60
+    fresh = emulator.reset_org(state.org_id)
+    assert "http://127.0.0.1:9999/cb" in fresh.org.apps[app.client_id].callback_urls
+    assert fresh.org.session_timeout_seconds == 60
