@@ -16,7 +16,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from sfemu.faults import Latency
 from sfemu.runtime import Emulator
@@ -50,16 +49,13 @@ def ready_info(
 
 
 def _print_human(info: dict[str, Any]) -> None:
-    console = Console(stderr=False)
-    table = Table(title="sfemu is running", show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column()
+    console = Console(stderr=False, soft_wrap=True)
+    console.print("[bold green]sfemu is running[/bold green]")
     for key, value in info.items():
         if value is not None:
-            table.add_row(key, str(value))
-    console.print(table)
+            console.print(f"  [bold]{key:<14}[/bold] {value}", highlight=False)
     if info.get("ca_cert"):
-        console.print(f"Trust the CA: export REQUESTS_CA_BUNDLE={info['ca_cert']}")
+        console.print(f"Trust the CA: export REQUESTS_CA_BUNDLE={info['ca_cert']}", highlight=False)
     if info.get("control_url"):
         console.print("Control plane: send the header X-Emulator-Key: <control_key>")
     console.print("Press Ctrl-C to stop.")
