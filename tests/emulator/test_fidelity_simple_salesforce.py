@@ -7,6 +7,7 @@ session's ``verify``, so setting the variable is the dependable way).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -174,3 +175,15 @@ def test_404_is_resource_not_found(client: Salesforce) -> None:
     ]
     with pytest.raises(SalesforceResourceNotFound):
         _type(client, "Case").get_by_custom_id("conversationId__c", "missing")
+
+
+def test_updated_deleted_and_is_sandbox(client: Salesforce) -> None:
+    cases = _type(client, "Case")
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    kept = cases.create({"Subject": "kept"})["id"]
+    gone = cases.create({"Subject": "gone"})["id"]
+    cases.delete(gone)
+    end = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+    assert cases.updated(start, end)["ids"] == [kept]
+    assert [d["id"] for d in cases.deleted(start, end)["deletedRecords"]] == [gone]
+    assert client.is_sandbox() is False

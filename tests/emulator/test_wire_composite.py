@@ -370,3 +370,40 @@ def test_limits_exhausted(api: httpx.Client, sf: EmulatedSalesforce) -> None:
         {"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}
     ]
     assert refused.headers["sforce-limit-info"] == "api-usage=3/3"
+
+
+def test_composite_subrequest_headers_and_body_references(api: httpx.Client) -> None:
+    records = [{"attributes": {"type": "Account"}, "Name": f"N{i:03d}"} for i in range(200)]
+    api.post("/composite/sobjects", json={"records": records})
+    api.post("/composite/sobjects", json={"records": records})
+    body = {
+        "compositeRequest": [
+            {
+                "method": "GET",
+                "url": f"{V}/query?q=SELECT+Id+FROM+Account",
+                "referenceId": "q",
+                "httpHeaders": {"Sforce-Query-Options": "batchSize=200"},
+            },
+            {
+                "method": "POST",
+                "url": f"{V}/sobjects/Contact",
+                "referenceId": "c",
+                "body": {"LastName": "Ref", "AccountId": "@{q.records[0].Id}"},
+            },
+        ]
+    }
+    [query, contact] = api.post("/composite", json=body).json()["compositeResponse"]
+    assert len(query["body"]["records"]) == 200
+    assert query["body"]["nextRecordsUrl"].endswith("-200")
+    assert contact["httpStatusCode"] == 201
+
+
+def test_unmatched_routes_are_counted(api: httpx.Client, sf: EmulatedSalesforce) -> None:
+    api.get("/nothing")
+    assert sf.control("GET", "/counters")["counters"] == {"GET (unmatched)": 1}
+
+
+def test_version_root_refuses_writes(sf: EmulatedSalesforce) -> None:
+    response = httpx.post(f"{sf.url}/services/data/", json={})
+    assert response.status_code == 405
+    assert response.json()[0]["errorCode"] == "METHOD_NOT_ALLOWED"
