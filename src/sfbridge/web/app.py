@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from sfbridge import __version__
 from sfbridge.deps import Deps
 from sfbridge.web import errors, pages
-from sfbridge.web.api import connection, health, ops, webhook, workspaces
+from sfbridge.web.api import connection, email, health, ops, webhook, workspaces
 
 DESCRIPTION = """
 sfbridge connects customer conversations to Salesforce.
@@ -31,7 +31,13 @@ def create_app(deps: Deps) -> FastAPI:
     app.state.deps = deps
     errors.install(app)
     app.router.routes.extend(webhook.routes)  # hot path: plain Starlette route, no validation layer
-    for router in (health.router, workspaces.router, connection.router, ops.router):
+    for router in (
+        health.router,
+        workspaces.router,
+        connection.router,
+        ops.router,
+        email.router,
+    ):
         app.include_router(router)
     pages.install(app)
     return app
