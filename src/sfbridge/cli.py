@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -20,7 +21,10 @@ from rich.console import Console
 from sfbridge import __version__, compose, demo, jobs
 from sfbridge.deps import Deps
 from sfbridge.errors import BridgeError, ConfigError
+from sfbridge.mail.inbound import InboundSmtpServer
 from sfbridge.services.doctor import Outcome, diagnose
+from sfbridge.services.email import intake
+from sfbridge.services.email import runtime as email_runtime
 from sfbridge.settings import Settings, load_settings, with_listen_address
 from sfbridge.store import apikeys, migrate, workspaces
 from sfbridge.web.app import create_app
@@ -165,7 +169,8 @@ async def _serve(settings: Settings, *, worker: bool, mail: bool) -> int:
         server.should_exit = True
         stop.set()
         for task in tasks[1:]:
-            task.cancel()
+            if task.get_name() == "worker":
+                task.cancel()  # procrastinate finishes running jobs within its grace period
         await asyncio.gather(*tasks, return_exceptions=True)
     return 0
 
@@ -173,12 +178,30 @@ async def _serve(settings: Settings, *, worker: bool, mail: bool) -> int:
 def _extra_services(
     deps: Deps, *, mail: bool
 ) -> list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]]:
-    """Feature services ``serve`` also runs (the inbound mail listener, when present)."""
-    hooks: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = []
-    runner = deps.extras.get("mail_listener")
-    if mail and callable(runner):
-        hooks.append(runner)
-    return hooks
+    """Feature services ``serve`` also runs: the inbound SMTP listener."""
+    return [functools.partial(_mail_listener, deps)] if mail else []
+
+
+async def _mail_listener(deps: Deps, stop: asyncio.Event) -> None:
+    """Accept mail for the workspaces' addresses until ``stop``; stored before the 250."""
+    runtime = email_runtime.runtime_from_deps(deps)
+    settings = deps.settings
+    server = InboundSmtpServer(
+        settings.smtp_listen_host,
+        settings.smtp_listen_port,
+        accept=functools.partial(intake.accept_envelope, runtime),
+        resolve_recipient=functools.partial(intake.resolve_recipient, deps.db),
+        max_size_bytes=settings.smtp_max_message_bytes,
+    )
+    await server.start()
+    out.print(
+        f"  Inbound mail  smtp://{settings.smtp_listen_host}:{server.port} "
+        "(add addresses with POST /api/v1/workspaces/<id>/mail-addresses)"
+    )
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
 
 
 async def _worker(deps: Deps, *, concurrency: int | None = None) -> None:

@@ -8,16 +8,20 @@ admin's click.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from sfbridge.deps import DemoOrg, Deps
 from sfbridge.errors import BridgeError
+from sfbridge.services.email import sessions as email_sessions
+from sfbridge.services.email.errors import AddressTaken
 from sfbridge.settings import DemoMode, Settings
 from sfbridge.store import workspaces
 from sfbridge.store.connections import ConnectionStatus
@@ -87,16 +91,45 @@ async def ensure_demo_workspace(deps: Deps, runtime: DemoRuntime) -> str:
         if ws is None:
             ws = await workspaces.create(tx, name=DEMO_WORKSPACE_NAME, is_demo=True)
     view = await deps.connections.view(ws.id)
-    if view.status == ConnectionStatus.CONNECTED and view.instance_url == runtime.server.url:
-        return ws.id
-    await deps.connections.save_credentials(
-        ws.id,
-        login_url=runtime.server.url,
-        client_id=creds.client_id,
-        client_secret=creds.client_secret,
-    )
-    await connect_with_auto_approve(deps, ws.id)
+    if view.status != ConnectionStatus.CONNECTED or view.instance_url != runtime.server.url:
+        await deps.connections.save_credentials(
+            ws.id,
+            login_url=runtime.server.url,
+            client_id=creds.client_id,
+            client_secret=creds.client_secret,
+        )
+        await connect_with_auto_approve(deps, ws.id)
+        view = await deps.connections.view(ws.id)
+    if view.webhook_url:
+        install_callouts(emulator, view.webhook_url)
+    with contextlib.suppress(AddressTaken):
+        await email_sessions.add_address(deps.db, ws.id, DEMO_ADDRESS)
     return ws.id
+
+
+#: The demo workspace's support address (send mail to it on the SMTP listener).
+DEMO_ADDRESS = "support@demo.sfbridge.localhost"
+
+#: What the generated Apex does in a real org (setup-email-cases.md), as emulator rules.
+DEMO_CALLOUTS: tuple[dict[str, Any], ...] = (
+    {"object": "CaseComment", "event": "insert", "event_param": "comment_created"},
+    {
+        "object": "EmailMessage",
+        "event": "insert",
+        "event_param": "email_sent",
+        "filter": "Incoming = false",
+    },
+    {"object": "Case", "event": "change", "field": "Status", "event_param": "case_status"},
+)
+
+
+def install_callouts(emulator: Emulator, webhook_url: str) -> None:
+    """Point the demo org's Apex-like callouts at the workspace's current webhook URL."""
+    book = emulator.default_state.callouts
+    book.rules.clear()
+    for rule in DEMO_CALLOUTS:
+        book.add({**rule, "url": webhook_url})
+    emulator.mark_dirty()
 
 
 async def connect_with_auto_approve(deps: Deps, workspace_id: str) -> None:
