@@ -171,8 +171,9 @@ async def test_jobs_of_a_dead_worker_are_picked_up_again(
 
     await jobs.defer(app, "retry_stalled_jobs", timestamp=0)
     await _drain(app, db)  # runs the sweep, which puts the job back in its queue
-    assert await _statuses(app, "process_event") == ["todo"]
-    await _drain(app, db)  # a live worker takes it
+    # The same drain may already have run the requeued job: either way it left "doing".
+    assert await _statuses(app, "process_event") in (["todo"], ["succeeded"])
+    await _drain(app, db)  # a live worker takes it (if the first drain did not)
 
     assert await _statuses(app, "process_event") == ["succeeded"]
     async with db.transaction() as tx:
