@@ -25,7 +25,7 @@ from sfbridge.mail.inbound import InboundSmtpServer
 from sfbridge.services.doctor import Outcome, diagnose
 from sfbridge.services.email import intake
 from sfbridge.services.email import runtime as email_runtime
-from sfbridge.settings import Settings, load_settings, with_listen_address
+from sfbridge.settings import Settings, load_settings
 from sfbridge.store import apikeys, migrate, workspaces
 from sfbridge.web.app import create_app
 
@@ -51,9 +51,10 @@ def main() -> None:
     app()
 
 
-def _settings() -> Settings:
+def _settings(overrides: dict[str, str] | None = None) -> Settings:
+    """Settings from the environment; command-line options win over it."""
     try:
-        return load_settings(os.environ)
+        return load_settings({**os.environ, **(overrides or {})})
     except ConfigError as exc:
         err.print(f"[bold red]Configuration error:[/] {exc.message}")
         raise typer.Exit(2) from exc
@@ -104,11 +105,8 @@ def serve(
     Salesforce org connected, it starts sfemu (the built-in emulator) and connects a demo
     workspace to it.
     """
-    settings = _settings()
-    if host or port:
-        settings = with_listen_address(
-            settings, host=host or settings.host, port=port or settings.port
-        )
+    overrides = {"SFBRIDGE_HOST": host or "", "SFBRIDGE_PORT": str(port or "")}
+    settings = _settings({k: v for k, v in overrides.items() if v})
     _logging(settings)
     _run(_serve(settings, worker=not no_worker, mail=not no_mail))
 

@@ -9,7 +9,6 @@ sentence saying what to fix. Every setting is described in ``docs/configuration.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import enum
 import re
@@ -26,6 +25,8 @@ from sfbridge.errors import ConfigError
 T = TypeVar("T")
 
 CONFIG_FILE_VAR = "SFBRIDGE_CONFIG"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
 
 
 class Secret:
@@ -97,9 +98,9 @@ class Settings:
 
     database_url: Secret | None = None
     data_dir: Path = Path(".sfbridge")
-    public_url: str = "http://127.0.0.1:8080"
-    host: str = "127.0.0.1"
-    port: int = 8080
+    public_url: str = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
     encryption_key: Secret | None = None
     previous_encryption_keys: tuple[Secret, ...] = ()
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
@@ -331,27 +332,14 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     }
     smtp = SmtpSettings(**smtp_kwargs)  # type: ignore[arg-type]  # each parser returns its field's type
     _check_smtp(smtp)
-    settings = Settings(smtp=smtp, **main)  # type: ignore[arg-type]  # each parser returns its field's type
-    if "public_url" not in main:
-        settings = with_listen_address(settings, host=settings.host, port=settings.port)
-    return settings
-
-
-def with_listen_address(settings: Settings, *, host: str, port: int) -> Settings:
-    """Settings serving on ``host:port``; an implicit public URL follows the address.
-
-    The public URL (OAuth redirect URI, webhook URLs) only stays as it is when it was set
-    explicitly (``SFBRIDGE_PUBLIC_URL``); otherwise it is ``http://<host>:<port>``, with a
-    wildcard bind address shown as 127.0.0.1.
-    """
-    explicit = settings.public_url != f"http://{_shown(settings.host)}:{settings.port}" and (
-        settings.public_url != Settings().public_url
-    )
-    public = settings.public_url if explicit else f"http://{_shown(host)}:{port}"
-    return dataclasses.replace(settings, host=host, port=port, public_url=public)
+    if "public_url" not in main:  # follows the listen address unless configured
+        host, port = main.get("host", DEFAULT_HOST), main.get("port", DEFAULT_PORT)
+        main["public_url"] = f"http://{_shown(str(host))}:{port}"
+    return Settings(smtp=smtp, **main)  # type: ignore[arg-type]  # each parser returns its field's type
 
 
 def _shown(host: str) -> str:
+    """A wildcard bind address as a browser would reach it."""
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison, not a bind
 
 
