@@ -1,4 +1,5 @@
-"""The authorize step: login-URL policy, PKCE and the consent URL (no I/O).
+"""The setup checks and the authorize step: login-URL policy, server-to-server setup rules,
+PKCE and the consent URL (no I/O).
 
 Scopes: :func:`authorize_url` asks for ``api refresh_token id`` by default. ``api`` lets us call
 REST, ``refresh_token`` gives a long-lived grant (the web-server flow is the only one that gets
@@ -14,6 +15,9 @@ import secrets
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from sfbridge.salesforce.errors import InvalidLoginUrl
 
@@ -95,6 +99,48 @@ def _is_salesforce_login_host(host: str) -> bool:
             name = name[: -len(".sandbox")]
         return bool(name) and "." not in name and all(c.isalnum() or c == "-" for c in name)
     return False
+
+
+def check_client_credentials_login_url(url: str) -> str:
+    """Refuse the shared login hosts for the client-credentials flow.
+
+    Salesforce runs this grant only on the org's own My Domain host, so a checked login URL
+    (see :func:`check_login_url`) of ``login.salesforce.com`` or ``test.salesforce.com`` is
+    refused; a My Domain URL or an allow-listed host passes unchanged.
+
+    Raises:
+        InvalidLoginUrl: with a sentence saying what to use instead.
+    """
+    host = (urlsplit(url).hostname or "").lower()
+    if host in ("login.salesforce.com", "test.salesforce.com"):
+        raise InvalidLoginUrl(
+            f"the client credentials flow does not work on {host}; use your My Domain URL "
+            "(https://NAME.my.salesforce.com, sandbox: https://NAME--SBX.sandbox.my.salesforce.com)"
+        )
+    return url
+
+
+def private_key_problem(pem: str) -> str | None:
+    """Say what is wrong with a JWT-bearer private key, or ``None`` when it can sign.
+
+    The key must be an unencrypted PEM RSA private key (Salesforce verifies RS256 with the
+    certificate uploaded to the connected app).
+    """
+    text = pem.strip()
+    if "PRIVATE KEY-----" not in text:
+        return (
+            "the private key must be PEM text starting with -----BEGIN PRIVATE KEY----- "
+            "(or -----BEGIN RSA PRIVATE KEY-----)"
+        )
+    try:
+        key = load_pem_private_key(text.encode("utf-8"), password=None)
+    except TypeError:
+        return "the private key is protected by a passphrase; export it without one"
+    except ValueError:
+        return "the private key is not a readable PEM private key; paste the whole file"
+    if not isinstance(key, rsa.RSAPrivateKey):
+        return "the private key must be an RSA key (Salesforce signs JWT bearer tokens with RS256)"
+    return None
 
 
 def sandbox_from_login_url(url: str) -> bool | None:

@@ -24,9 +24,11 @@ from sfbridge.salesforce.authorize import (
     SANDBOX_LOGIN_URL,
     PkcePair,
     authorize_url,
+    check_client_credentials_login_url,
     check_login_url,
     new_pkce,
     pkce_challenge,
+    private_key_problem,
     sandbox_from_login_url,
 )
 from sfbridge.salesforce.clock import Clock, system_clock
@@ -49,6 +51,7 @@ __all__ = [
     "Identity",
     "PkcePair",
     "authorize_url",
+    "check_client_credentials_login_url",
     "check_login_url",
     "client_credentials",
     "exchange_code",
@@ -57,6 +60,7 @@ __all__ = [
     "jwt_bearer",
     "new_pkce",
     "pkce_challenge",
+    "private_key_problem",
     "refresh",
     "revoke",
     "sandbox_from_login_url",

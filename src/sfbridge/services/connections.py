@@ -4,6 +4,11 @@ The redirect URI and the webhook URL are derived from the public URL, never type
 The OAuth ``state`` is single-use and bound to the workspace; the PKCE verifier stays on our
 side. Disconnecting revokes the refresh token at Salesforce, wipes the tokens and rotates the
 webhook token; nothing in Salesforce is deleted.
+
+Three flows (:class:`~sfbridge.store.connections.AuthFlow`): the web-server flow (an admin
+signs in once in the browser), and two server-to-server flows that connect at once with no
+browser: JWT bearer (client id, username, private key) and client credentials (client id and
+secret, on the org's My Domain host).
 """
 
 from __future__ import annotations
@@ -16,19 +21,50 @@ from dataclasses import dataclass
 from sfbridge.errors import BridgeError
 from sfbridge.salesforce import oauth
 from sfbridge.salesforce.errors import SalesforceError
+from sfbridge.salesforce.tokens import TokenSet
 from sfbridge.secrets import SecretBox
-from sfbridge.services.sfaccess import SalesforceAccess, token_set
+from sfbridge.services.sfaccess import SalesforceAccess, server_grant, token_set
 from sfbridge.settings import Settings
 from sfbridge.store import connections, workspaces
-from sfbridge.store.connections import ConnectionStatus, SfConnection
+from sfbridge.store.connections import AuthFlow, ConnectionStatus, SfConnection
 from sfbridge.store.db import Database
 
 CALLBACK_PATH = "/oauth/callback"
 WEBHOOK_PREFIX = "/hooks/salesforce/"
 
+_SAVE_FIRST = "Save the connected app's client id, client secret and login URL first."
+_FLOW_NAMES = {
+    AuthFlow.WEB_SERVER: "web server",
+    AuthFlow.JWT_BEARER: "JWT bearer",
+    AuthFlow.CLIENT_CREDENTIALS: "client credentials",
+}
+_FLOW_HINTS = {
+    AuthFlow.WEB_SERVER: "Click Connect again.",
+    AuthFlow.JWT_BEARER: (
+        "Check that the app's certificate matches the private key, that the user is "
+        "pre-authorized (Admin approved users are pre-authorized) and the login URL is right."
+    ),
+    AuthFlow.CLIENT_CREDENTIALS: (
+        "Check the client secret, that Enable Client Credentials Flow is ticked with a Run As "
+        "user, and that the login URL is your My Domain URL."
+    ),
+}
+
+
+def _flow(value: AuthFlow | str) -> AuthFlow:
+    try:
+        return AuthFlow(value)
+    except ValueError:
+        choices = ", ".join(f.value for f in AuthFlow)
+        raise InvalidSetup(f"Unknown flow {value!r}; choose one of {choices}.") from None
+
 
 class ConnectionProblem(BridgeError):
     """The Salesforce connection cannot do that."""
+
+
+class InvalidSetup(ConnectionProblem):
+    """The connection setup is incomplete or invalid; the message says which field to fix."""
 
 
 class UnknownWorkspace(BridgeError):
@@ -45,9 +81,12 @@ class ConnectionView:
 
     workspace_id: str
     status: ConnectionStatus
+    flow: AuthFlow
     login_url: str | None
     client_id: str | None
     has_client_secret: bool
+    jwt_username: str | None
+    has_private_key: bool
     redirect_uri: str
     username: str | None
     org_id: str | None
@@ -55,6 +94,15 @@ class ConnectionView:
     environment: str | None  # "sandbox" | "production" | None
     webhook_url: str | None
     last_error: str | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConnectOutcome:
+    """What "Connect" did: an authorize URL to open (web-server flow), or a connection made."""
+
+    flow: AuthFlow
+    authorize_url: str | None
+    view: ConnectionView
 
 
 class ConnectionService:
@@ -97,9 +145,12 @@ class ConnectionService:
             return ConnectionView(
                 workspace_id=workspace_id,
                 status=ConnectionStatus.NOT_CONFIGURED,
+                flow=AuthFlow.WEB_SERVER,
                 login_url=None,
                 client_id=None,
                 has_client_secret=False,
+                jwt_username=None,
+                has_private_key=False,
                 redirect_uri=self.redirect_uri,
                 username=None,
                 org_id=None,
@@ -115,9 +166,12 @@ class ConnectionService:
         return ConnectionView(
             workspace_id=workspace_id,
             status=conn.status,
+            flow=conn.auth_flow,
             login_url=conn.login_url,
             client_id=conn.client_id,
-            has_client_secret=True,
+            has_client_secret=bool(conn.client_secret.reveal()),
+            jwt_username=conn.jwt_username,
+            has_private_key=conn.private_key is not None,
             redirect_uri=self.redirect_uri,
             username=conn.username,
             org_id=conn.org_id,
@@ -134,11 +188,46 @@ class ConnectionService:
         login_url: str,
         client_id: str,
         client_secret: str | None,
+        flow: AuthFlow | str = AuthFlow.WEB_SERVER,
+        username: str | None = None,
+        private_key_pem: str | None = None,
     ) -> ConnectionView:
-        """Save the connected app's credentials (a ``None`` secret keeps the stored one)."""
+        """Save a connection setup. A ``None`` secret or key keeps the stored one.
+
+        Args:
+            workspace_id: the workspace.
+            login_url: login.salesforce.com, test.salesforce.com or a My Domain URL (other
+                hosts only in demo mode or when allow-listed).
+            client_id: the connected app's consumer key.
+            client_secret: the consumer secret (web server and client credentials; optional
+                for JWT bearer).
+            flow: ``web_server`` (default), ``jwt_bearer`` or ``client_credentials``.
+            username: JWT bearer: the Salesforce username to act as.
+            private_key_pem: JWT bearer: the unencrypted RSA private key (PEM) whose
+                certificate is on the connected app.
+
+        Raises:
+            InvalidSetup: a field is missing or invalid (the message names it).
+            InvalidLoginUrl: the login URL is outside the policy, or the client-credentials
+                flow was given login/test.salesforce.com.
+            InvalidRow: the secret is neither given nor stored.
+            UnknownWorkspace: no such workspace.
+        """
+        chosen = _flow(flow)
         client_id = client_id.strip()
         if not client_id:
-            raise ConnectionProblem("Enter the connected app's Consumer Key as the client id.")
+            raise InvalidSetup("Enter the connected app's Consumer Key as the client id.")
+        username = (username or "").strip() or None
+        if chosen is AuthFlow.JWT_BEARER:
+            if username is None:
+                raise InvalidSetup(
+                    "Enter the Salesforce username sfbridge acts as (JWT bearer flow)."
+                )
+            if private_key_pem is not None:
+                problem = oauth.private_key_problem(private_key_pem)
+                if problem:
+                    raise InvalidSetup(problem[0].upper() + problem[1:] + ".")
+                private_key_pem = private_key_pem.strip() + "\n"
         async with self._db.transaction() as tx:
             ws = await workspaces.get(tx, workspace_id)
             if ws is None:
@@ -148,26 +237,75 @@ class ConnectionService:
                 allowed_hosts=(*self._settings.allowed_login_hosts, *self._extra_hosts),
                 demo=ws.is_demo or self._settings.demo.value == "on",
             )
-            await connections.save_credentials(
+            if chosen is AuthFlow.CLIENT_CREDENTIALS:
+                oauth.check_client_credentials_login_url(checked)
+            await connections.save_setup(
                 tx,
                 self._box,
                 workspace_id,
+                flow=chosen,
                 login_url=checked,
                 client_id=client_id,
                 client_secret=client_secret or None,
+                jwt_username=username,
+                private_key_pem=private_key_pem if chosen is AuthFlow.JWT_BEARER else None,
             )
         self._access.forget(workspace_id)
         return await self.view(workspace_id)
 
+    async def connect(self, workspace_id: str) -> ConnectOutcome:
+        """Connect by the saved flow.
+
+        The web-server flow returns the authorize URL for the admin's browser; the
+        server-to-server flows get tokens at once and return the connected view.
+
+        Raises:
+            ConnectionProblem: nothing is saved, or Salesforce refused the grant (the reason
+                is also kept as the connection's ``last_error``).
+            UnknownWorkspace: no such workspace.
+        """
+        async with self._db.transaction() as tx:
+            if await workspaces.get(tx, workspace_id) is None:
+                raise UnknownWorkspace()
+            conn = await connections.get(tx, self._box, workspace_id)
+        if conn is None:
+            raise ConnectionProblem(_SAVE_FIRST)
+        if conn.auth_flow is AuthFlow.WEB_SERVER:
+            url = await self.start_connect(workspace_id)
+            return ConnectOutcome(
+                flow=conn.auth_flow, authorize_url=url, view=await self.view(workspace_id)
+            )
+        http = self._access.http
+        try:
+            tokens = await server_grant(conn, http)
+            who = await oauth.identity(http, tokens, login_url=conn.login_url)
+        except SalesforceError as exc:
+            reason = f"Salesforce refused the {_FLOW_NAMES[conn.auth_flow]} sign-in: {exc}"
+            async with self._db.transaction() as tx:
+                await connections.record_error(tx, workspace_id, error=reason)
+            raise ConnectionProblem(f"{reason}. {_FLOW_HINTS[conn.auth_flow]}") from exc
+        await self._store_connected(workspace_id, conn.login_url, tokens, who)
+        return ConnectOutcome(
+            flow=conn.auth_flow, authorize_url=None, view=await self.view(workspace_id)
+        )
+
     async def start_connect(self, workspace_id: str) -> str:
-        """Return the Salesforce authorize URL to send the admin's browser to."""
+        """Return the Salesforce authorize URL to send the admin's browser to.
+
+        Raises:
+            ConnectionProblem: nothing is saved, or the workspace uses a server-to-server
+                flow (call :meth:`connect`).
+        """
         state = pysecrets.token_urlsafe(32)
         pkce = oauth.new_pkce()
         async with self._db.transaction() as tx:
             conn = await connections.get(tx, self._box, workspace_id)
             if conn is None:
+                raise ConnectionProblem(_SAVE_FIRST)
+            if conn.auth_flow is not AuthFlow.WEB_SERVER:
                 raise ConnectionProblem(
-                    "Save the connected app's client id, client secret and login URL first."
+                    f"This workspace uses the {_FLOW_NAMES[conn.auth_flow]} flow, which "
+                    "connects without a browser: use Connect (POST .../connection/connect)."
                 )
             await connections.create_oauth_state(
                 tx, self._box, workspace_id, state=state, code_verifier=pkce.verifier
@@ -200,6 +338,10 @@ class ConnectionService:
             raise CallbackRejected(f"Salesforce did not grant access ({error or 'no code'}).")
         if conn is None:
             raise CallbackRejected("The workspace's credentials were removed meanwhile.")
+        if conn.auth_flow is not AuthFlow.WEB_SERVER:
+            raise CallbackRejected(
+                "The workspace switched to a server-to-server flow meanwhile; click Connect again."
+            )
         app = oauth.AppCredentials(
             client_id=conn.client_id, client_secret=conn.client_secret.reveal()
         )
@@ -216,6 +358,12 @@ class ConnectionService:
             who = await oauth.identity(http, tokens, login_url=conn.login_url)
         except SalesforceError as exc:
             raise CallbackRejected(f"Salesforce refused the sign-in: {exc}") from exc
+        await self._store_connected(pending.workspace_id, conn.login_url, tokens, who)
+        return pending.workspace_id
+
+    async def _store_connected(
+        self, workspace_id: str, login_url: str, tokens: TokenSet, who: oauth.Identity
+    ) -> None:
         sandbox = who.is_sandbox
         if sandbox is None:
             sandbox = await self._ask_sandbox(tokens.instance_url, tokens.access_token)
@@ -223,7 +371,7 @@ class ConnectionService:
             await connections.mark_connected(
                 tx,
                 self._box,
-                pending.workspace_id,
+                workspace_id,
                 instance_url=tokens.instance_url,
                 org_id=who.org_id,
                 user_id=who.user_id,
@@ -233,12 +381,11 @@ class ConnectionService:
                 refresh_token=tokens.refresh_token,
                 issued_at=tokens.issued_at,
             )
-            if await connections.webhook_token(tx, self._box, pending.workspace_id) is None:
+            if await connections.webhook_token(tx, self._box, workspace_id) is None:
                 await connections.set_webhook_token(
-                    tx, self._box, pending.workspace_id, connections.new_webhook_token()
+                    tx, self._box, workspace_id, connections.new_webhook_token()
                 )
-        self._access.forget(pending.workspace_id)
-        return pending.workspace_id
+        self._access.forget(workspace_id)
 
     async def _ask_sandbox(self, instance_url: str, access_token: str) -> bool:
         resp = await self._access.http.get(

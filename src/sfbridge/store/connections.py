@@ -23,6 +23,14 @@ from sfbridge.store.db import Row, Transaction
 OAUTH_STATE_TTL_SECONDS = 600
 
 
+class AuthFlow(enum.StrEnum):
+    """How a workspace gets its Salesforce tokens."""
+
+    WEB_SERVER = "web_server"  #: an admin signs in once in the browser; refresh token kept
+    JWT_BEARER = "jwt_bearer"  #: server to server: a signed JWT for a pre-authorized user
+    CLIENT_CREDENTIALS = "client_credentials"  #: server to server: the app's run-as user
+
+
 class ConnectionStatus(enum.StrEnum):
     """Lifecycle of a workspace's Salesforce connection."""
 
@@ -40,8 +48,11 @@ class SfConnection:
     workspace_id: str
     login_url: str
     client_id: str
-    client_secret: Secret
+    client_secret: Secret  #: empty for a JWT bearer setup saved without one
     status: ConnectionStatus
+    auth_flow: AuthFlow
+    jwt_username: str | None
+    private_key: Secret | None
     instance_url: str | None
     org_id: str | None
     user_id: str | None
@@ -92,6 +103,9 @@ def _connection(box: SecretBox, row: Row) -> SfConnection:
         client_id=row["client_id"],
         client_secret=Secret(box.decrypt(row["client_secret_enc"], context=f"{ws}:client_secret")),
         status=ConnectionStatus(row["status"]),
+        auth_flow=AuthFlow(row["auth_flow"]),
+        jwt_username=row["jwt_username"],
+        private_key=_open(box, ws, "private_key", row["private_key_enc"]),
         instance_url=row["instance_url"],
         org_id=row["org_id"],
         user_id=row["user_id"],
@@ -153,6 +167,82 @@ async def save_credentials(
     if row is None:
         raise InvalidRow("Enter the client secret of the connected app.")
     return _connection(box, row)
+
+
+async def save_setup(
+    tx: Transaction,
+    box: SecretBox,
+    workspace_id: str,
+    *,
+    flow: AuthFlow,
+    login_url: str,
+    client_id: str,
+    client_secret: str | None,
+    jwt_username: str | None = None,
+    private_key_pem: str | None = None,
+) -> SfConnection:
+    """Save a connection setup for any flow; ``None`` keeps a stored secret or key.
+
+    A change of login URL, client id, flow or run-as user wipes the tokens and returns to
+    "credentials saved". The caller checked the values (flow rules, login-URL policy).
+
+    Raises:
+        InvalidRow: a secret or key the flow needs is neither given nor stored.
+        MissingReference: the workspace does not exist.
+    """
+    old = await tx.fetch_one("connection_get_for_update", {"workspace_id": workspace_id})
+    secret_enc = _seal(box, workspace_id, "client_secret", client_secret)
+    if secret_enc is None and old is not None:
+        secret_enc = old["client_secret_enc"]
+    if secret_enc is None:
+        if flow is not AuthFlow.JWT_BEARER:
+            raise InvalidRow("Enter the client secret of the connected app.")
+        secret_enc = _seal(box, workspace_id, "client_secret", "")
+    key_enc: str | None = None
+    if flow is AuthFlow.JWT_BEARER:
+        key_enc = _seal(box, workspace_id, "private_key", private_key_pem)
+        if key_enc is None and old is not None:
+            key_enc = old["private_key_enc"]
+        if key_enc is None:
+            raise InvalidRow("Enter the private key (PEM) whose certificate is on the app.")
+    else:
+        jwt_username = None
+    same_grant = old is not None and (
+        old["login_url"],
+        old["client_id"],
+        old["auth_flow"],
+        old["jwt_username"],
+    ) == (login_url, client_id, flow.value, jwt_username)
+    row = await tx.fetch_one(
+        "connection_save_setup",
+        {
+            "workspace_id": workspace_id,
+            "login_url": login_url,
+            "client_id": client_id,
+            "client_secret_enc": secret_enc,
+            "auth_flow": flow.value,
+            "jwt_username": jwt_username,
+            "private_key_enc": key_enc,
+            "same_grant": same_grant,
+        },
+    )
+    if row is None:
+        raise InvalidRow("The connection setup was not saved.")
+    return _connection(box, row)
+
+
+async def record_error(tx: Transaction, workspace_id: str, *, error: str) -> bool:
+    """Note why a connect attempt failed (shown to the admin); the status is unchanged."""
+    changed = await tx.execute(
+        "connection_record_error", {"workspace_id": workspace_id, "error": error}
+    )
+    return changed == 1
+
+
+async def list_connected(tx: Transaction) -> list[str]:
+    """Every connected workspace (global maintenance: the daily refresh sweep)."""
+    rows = await tx.fetch_all("connection_list_connected")
+    return [str(r["workspace_id"]) for r in rows]
 
 
 async def mark_connected(

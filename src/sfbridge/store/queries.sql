@@ -98,39 +98,72 @@ SELECT * FROM sf_connections WHERE workspace_id = %(workspace_id)s;
 SELECT * FROM sf_connections WHERE workspace_id = %(workspace_id)s FOR UPDATE;
 
 -- name: connection_save_credentials
--- A new login URL or client id belongs to another app or org: drop the old tokens.
+-- The web-server flow's credentials. A new login URL, client id or flow belongs to another
+-- app, org or grant: drop the old tokens.
 INSERT INTO sf_connections (workspace_id, login_url, client_id, client_secret_enc)
 VALUES (%(workspace_id)s, %(login_url)s, %(client_id)s, %(client_secret_enc)s)
 ON CONFLICT (workspace_id) DO UPDATE SET
     client_secret_enc = EXCLUDED.client_secret_enc,
-    status = CASE WHEN (sf_connections.login_url, sf_connections.client_id)
-                       = (EXCLUDED.login_url, EXCLUDED.client_id)
+    status = CASE WHEN (sf_connections.login_url, sf_connections.client_id, sf_connections.auth_flow)
+                       = (EXCLUDED.login_url, EXCLUDED.client_id, 'web_server')
                   THEN sf_connections.status ELSE 'credentials_saved' END,
-    access_token_enc = CASE WHEN (sf_connections.login_url, sf_connections.client_id)
-                       = (EXCLUDED.login_url, EXCLUDED.client_id)
+    access_token_enc = CASE WHEN (sf_connections.login_url, sf_connections.client_id, sf_connections.auth_flow)
+                       = (EXCLUDED.login_url, EXCLUDED.client_id, 'web_server')
                   THEN sf_connections.access_token_enc END,
-    refresh_token_enc = CASE WHEN (sf_connections.login_url, sf_connections.client_id)
-                       = (EXCLUDED.login_url, EXCLUDED.client_id)
+    refresh_token_enc = CASE WHEN (sf_connections.login_url, sf_connections.client_id, sf_connections.auth_flow)
+                       = (EXCLUDED.login_url, EXCLUDED.client_id, 'web_server')
                   THEN sf_connections.refresh_token_enc END,
     login_url = EXCLUDED.login_url,
     client_id = EXCLUDED.client_id,
+    auth_flow = 'web_server',
+    jwt_username = NULL,
+    private_key_enc = NULL,
     updated_at = now()
 RETURNING *;
 
 -- name: connection_update_credentials_keep_secret
 -- Same as above for a saved connection, keeping the stored client secret.
 UPDATE sf_connections SET
-    status = CASE WHEN (login_url, client_id) = (%(login_url)s, %(client_id)s)
+    status = CASE WHEN (login_url, client_id, auth_flow) = (%(login_url)s, %(client_id)s, 'web_server')
                   THEN status ELSE 'credentials_saved' END,
-    access_token_enc = CASE WHEN (login_url, client_id) = (%(login_url)s, %(client_id)s)
+    access_token_enc = CASE WHEN (login_url, client_id, auth_flow) = (%(login_url)s, %(client_id)s, 'web_server')
                   THEN access_token_enc END,
-    refresh_token_enc = CASE WHEN (login_url, client_id) = (%(login_url)s, %(client_id)s)
+    refresh_token_enc = CASE WHEN (login_url, client_id, auth_flow) = (%(login_url)s, %(client_id)s, 'web_server')
                   THEN refresh_token_enc END,
     login_url = %(login_url)s,
     client_id = %(client_id)s,
+    auth_flow = 'web_server',
+    jwt_username = NULL,
+    private_key_enc = NULL,
     updated_at = now()
 WHERE workspace_id = %(workspace_id)s
 RETURNING *;
+
+-- name: connection_save_setup
+-- Any flow. The caller read the row (FOR UPDATE) and passes the final sealed values and
+-- whether the grant stays the same (login URL, client id, flow, run-as user); when it does
+-- not, the old tokens belong to another app, org or user and are dropped.
+INSERT INTO sf_connections (workspace_id, login_url, client_id, client_secret_enc, auth_flow,
+                            jwt_username, private_key_enc)
+VALUES (%(workspace_id)s, %(login_url)s, %(client_id)s, %(client_secret_enc)s, %(auth_flow)s,
+        %(jwt_username)s, %(private_key_enc)s)
+ON CONFLICT (workspace_id) DO UPDATE SET
+    status = CASE WHEN %(same_grant)s THEN sf_connections.status ELSE 'credentials_saved' END,
+    access_token_enc = CASE WHEN %(same_grant)s THEN sf_connections.access_token_enc END,
+    refresh_token_enc = CASE WHEN %(same_grant)s THEN sf_connections.refresh_token_enc END,
+    login_url = EXCLUDED.login_url,
+    client_id = EXCLUDED.client_id,
+    client_secret_enc = EXCLUDED.client_secret_enc,
+    auth_flow = EXCLUDED.auth_flow,
+    jwt_username = EXCLUDED.jwt_username,
+    private_key_enc = EXCLUDED.private_key_enc,
+    updated_at = now()
+RETURNING *;
+
+-- name: connection_record_error
+-- A connect attempt that Salesforce refused: shown to the admin, the status is unchanged.
+UPDATE sf_connections SET last_error = %(error)s, updated_at = now()
+WHERE workspace_id = %(workspace_id)s;
 
 -- name: connection_mark_connected
 UPDATE sf_connections SET
