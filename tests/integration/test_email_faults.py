@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from sfbridge.services.email import casesync
+from sfbridge.services.email import case_handoff
 from sfbridge.services.email import sessions as email_api
 from sfbridge.store import email_messages, traces
 from sfbridge.store.email_sessions import SessionStatus
@@ -55,20 +55,20 @@ async def test_crash_right_after_the_composite_call_then_a_fresh_worker(harness:
     session_id = (await email_api.list_sessions(h.db, h.workspace_id))[0].id
 
     def crash() -> None:
-        raise casesync.HandoffCrash("worker killed after the composite call")
+        raise case_handoff.HandoffCrash("worker killed after the composite call")
 
     crashing = dataclasses.replace(h.rt, crash_after_composite=crash)
-    with pytest.raises(casesync.HandoffCrash):
-        await casesync.run_handoff(crashing, h.workspace_id, session_id)
+    with pytest.raises(case_handoff.HandoffCrash):
+        await case_handoff.run_handoff(crashing, h.workspace_id, session_id)
     assert await case_of(h, session_id) is None  # we never learnt the answer
     assert len(h.records("Case")) == 1  # but Salesforce has it
 
-    await casesync.run_handoff(h.rt, h.workspace_id, session_id)  # a fresh worker
+    await case_handoff.run_handoff(h.rt, h.workspace_id, session_id)  # a fresh worker
     case_id = await case_of(h, session_id)
     assert case_id is not None
     assert [c["Id"] for c in h.records("Case")] == [case_id]
     assert len(h.records("CaseComment", ParentId=case_id)) == 1
-    await casesync.run_handoff(h.rt, h.workspace_id, session_id)  # and once more: a no-op
+    await case_handoff.run_handoff(h.rt, h.workspace_id, session_id)  # and once more: a no-op
     assert len(h.records("CaseComment", ParentId=case_id)) == 1
 
 
@@ -81,13 +81,13 @@ async def test_crash_without_external_id_field_finds_the_case_by_email_and_subje
     session_id = await open_session(h)
 
     def crash() -> None:
-        raise casesync.HandoffCrash("killed")
+        raise case_handoff.HandoffCrash("killed")
 
-    with pytest.raises(casesync.HandoffCrash):
-        await casesync.run_handoff(
+    with pytest.raises(case_handoff.HandoffCrash):
+        await case_handoff.run_handoff(
             dataclasses.replace(h.rt, crash_after_composite=crash), h.workspace_id, session_id
         )
-    await casesync.run_handoff(h.rt, h.workspace_id, session_id)
+    await case_handoff.run_handoff(h.rt, h.workspace_id, session_id)
     case_id = await case_of(h, session_id)
     assert [c["Id"] for c in h.records("Case")] == [case_id]
     assert len(h.records("CaseComment", ParentId=str(case_id))) == 1

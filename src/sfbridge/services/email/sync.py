@@ -22,10 +22,10 @@ from sfbridge.salesforce.errors import ReconnectNeeded
 from sfbridge.salesforce.governor import Priority
 from sfbridge.salesforce.soql import format_soql
 from sfbridge.services import tracing
-from sfbridge.services.email.casesync import soql_time
 from sfbridge.services.email.intake import load_settings
 from sfbridge.services.email.replies import queue_message
 from sfbridge.services.email.runtime import EmailRuntime
+from sfbridge.services.email.sftime import parse_sf_datetime, soql_time
 from sfbridge.store import email_sessions
 from sfbridge.store.email_sessions import EmailSession
 
@@ -62,20 +62,6 @@ class SyncOutcome:
     session_id: str
     replies: int
     closed: bool
-
-
-def parse_sf_datetime(value: Any) -> dt.datetime | None:
-    """Parse ``2026-11-21T05:35:30.000+0000`` (or ``Z``/``+00:00``) into an aware time."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    if re.search(r"[+-]\d{4}$", text):
-        text = f"{text[:-2]}:{text[-2:]}"
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _rows(record: dict[str, Any], name: str) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from procrastinate import Blueprint, JobContext
 
 from sfbridge.jobs import STANDARD_RETRY, URGENT_RETRY, Queue
-from sfbridge.services.email import casesync, intake, jobnames, replies, sync
+from sfbridge.services.email import case_comments, case_handoff, intake, jobnames, replies, sync
 from sfbridge.services.email.runtime import runtime_from_context
 
 #: Every 2 minutes: catch rep replies and closures whose webhook never came.
@@ -32,7 +32,7 @@ def register(blueprint: Blueprint) -> None:
     async def handoff(
         context: JobContext, *, workspace_id: str, session_id: str, attempt: int = 0
     ) -> None:
-        await casesync.run_handoff(
+        await case_handoff.run_handoff(
             runtime_from_context(context), workspace_id, session_id, attempt=attempt
         )
 
@@ -50,7 +50,7 @@ def register(blueprint: Blueprint) -> None:
         reopen: bool = False,
         attempt: int = 0,
     ) -> None:
-        await casesync.push_message(
+        await case_comments.push_message(
             runtime_from_context(context),
             workspace_id,
             message_id,
