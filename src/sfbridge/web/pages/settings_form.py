@@ -1,0 +1,160 @@
+"""The email settings as an HTML form: flat text fields in, :class:`EmailSettings` out.
+
+Lists are one item per line; office hours are one text field per weekday
+(``09:00-12:00, 13:00-17:00``; empty = closed). Validation is the settings model's own, so
+the page and the JSON API accept exactly the same values; its errors come back as sentences
+naming the field as the form labels it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from sfbridge.services.email.settings import EmailSettings
+from sfbridge.web.pages.common import PageError
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+#: Settings field -> the form's label for it (used in error sentences).
+LABELS = {
+    "handoff_phrases": "Handoff phrases",
+    "handoff_keywords": "Handoff keywords",
+    "handoff_sender_domains": "Sender domains",
+    "handoff_every_email": "Escalate every email",
+    "office_hours": "Office hours",
+    "outside_hours_policy": "Outside office hours",
+    "out_of_hours_message": "Out-of-hours message",
+    "external_id_field": "External id field",
+    "marker_field": "Marker field",
+    "marker_value": "Marker value",
+    "origin": "Case origin",
+    "priority": "Case priority",
+    "owner_id": "Case owner id",
+    "comments_published": "Publish comments",
+    "reopen_window_days": "Reopen window (days)",
+    "reopen_status": "Reopened Case status",
+    "subject_window_hours": "Subject match window (hours)",
+    "subject_tags": "Subject tags",
+    "flood_max_messages": "Flood limit (messages)",
+    "flood_window_seconds": "Flood window (seconds)",
+    "from_name": "Sender name",
+}
+
+_LINES = ("handoff_phrases", "handoff_keywords", "handoff_sender_domains")
+_CHECKBOXES = ("handoff_every_email", "comments_published")
+_TEXT = (
+    "outside_hours_policy",
+    "out_of_hours_message",
+    "external_id_field",
+    "marker_value",
+    "origin",
+    "reopen_window_days",
+    "reopen_status",
+    "subject_window_hours",
+    "flood_max_messages",
+    "flood_window_seconds",
+    "from_name",
+)
+_OPTIONAL = ("marker_field", "priority", "owner_id")
+
+
+class SettingsFormInvalid(PageError):
+    """The email settings form has values the settings do not accept."""
+
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _number(value: float | int) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def to_form(settings: EmailSettings) -> dict[str, str]:
+    """The form's field values for ``settings`` (every value a string; checkboxes "on"/"")."""
+    form: dict[str, str] = {name: "\n".join(getattr(settings, name)) for name in _LINES}
+    form.update({name: "on" if getattr(settings, name) else "" for name in _CHECKBOXES})
+    for name in _TEXT:
+        value = getattr(settings, name)
+        form[name] = _number(value) if isinstance(value, int | float) else str(value)
+    form.update({name: getattr(settings, name) or "" for name in _OPTIONAL})
+    form["subject_tags"] = "\n".join(settings.subject_tags or [])
+    hours = settings.office_hours
+    form["office_hours_on"] = "on" if hours is not None else ""
+    form["tz"] = hours.tz if hours is not None else "UTC"
+    for day in range(7):
+        spans = hours.weekly.get(day, []) if hours is not None else []
+        form[f"hours_{day}"] = ", ".join(f"{start}-{end}" for start, end in spans)
+    form["holidays"] = "\n".join(d.isoformat() for d in hours.holidays) if hours else ""
+    return form
+
+
+def _spans(day: int, text: str) -> tuple[list[list[str]], list[str]]:
+    spans: list[list[str]] = []
+    problems: list[str] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        start, sep, end = part.replace("–", "-").partition("-")
+        if not sep:
+            problems.append(
+                f"Office hours, {WEEKDAYS[day]}: write a span as 09:00-17:00, not {part!r}"
+            )
+            continue
+        spans.append([start.strip(), end.strip()])
+    return spans, problems
+
+
+def from_form(form: Mapping[str, str]) -> EmailSettings:
+    """Read the posted form into settings.
+
+    Empty number and text fields take their defaults; empty optional fields (marker field,
+    priority, owner, subject tags) are turned off.
+
+    Raises:
+        SettingsFormInvalid: with one sentence per wrong field.
+    """
+    raw: dict[str, Any] = {name: _lines(form.get(name, "")) for name in _LINES}
+    raw.update({name: bool(form.get(name)) for name in _CHECKBOXES})
+    raw.update({name: form[name].strip() for name in _TEXT if form.get(name, "").strip()})
+    raw.update({name: form.get(name, "").strip() or None for name in _OPTIONAL})
+    raw["subject_tags"] = _lines(form.get("subject_tags", "")) or None
+    problems: list[str] = []
+    if form.get("office_hours_on"):
+        weekly: dict[int, list[list[str]]] = {}
+        for day in range(7):
+            spans, wrong = _spans(day, form.get(f"hours_{day}", ""))
+            problems.extend(wrong)
+            if spans:
+                weekly[day] = spans
+        raw["office_hours"] = {
+            "tz": form.get("tz", "").strip() or "UTC",
+            "weekly": weekly,
+            "holidays": _lines(form.get("holidays", "")),
+        }
+    if problems:
+        raise SettingsFormInvalid(tuple(problems))
+    try:
+        return EmailSettings.model_validate(raw)
+    except ValidationError as exc:
+        raise SettingsFormInvalid(tuple(_sentence(e) for e in exc.errors())) from exc
+
+
+def _sentence(error: Mapping[str, Any]) -> str:
+    loc = tuple(error.get("loc", ()))
+    label = LABELS.get(str(loc[0]), str(loc[0])) if loc else "Settings"
+    if loc[:2] == ("office_hours", "weekly") and len(loc) > 2 and isinstance(loc[2], int):
+        label = f"Office hours, {WEEKDAYS[loc[2]] if loc[2] in range(7) else loc[2]}"
+    elif loc[:2] == ("office_hours", "tz"):
+        label = "Time zone"
+    elif loc[:2] == ("office_hours", "holidays"):
+        label = "Closed dates"
+    message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+    return f"{label}: {message}"
