@@ -9,22 +9,35 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Collection
-from typing import Any
+from dataclasses import dataclass
 
 from sfemu.model import ObjectDef, PicklistValue, Record
 
 Getter = Callable[[str], Record | None]
 
 
-def _option(obj: ObjectDef, field_name: str, value: Any) -> PicklistValue | None:
-    field = obj.fields.get(field_name)
-    if field is None or value is None:
-        return None
-    return next((p for p in field.picklist if p.value == value), None)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Save:
+    """One save as a rule sees it (see :func:`apply` for the fields)."""
 
+    obj: ObjectDef
+    old: Record | None
+    new: Record
+    provided: Collection[str]
+    get: Getter
+    now: dt.datetime
 
-def _changed(old: Record | None, new: Record, name: str) -> bool:
-    return old is None or old.get(name) != new.get(name)
+    def option(self, field_name: str) -> PicklistValue | None:
+        """The picklist entry the new record's ``field_name`` holds (None when not one)."""
+        field = self.obj.fields.get(field_name)
+        value = self.new.get(field_name)
+        if field is None or value is None:
+            return None
+        return next((p for p in field.picklist if p.value == value), None)
+
+    def changed(self, name: str) -> bool:
+        """Whether this save sets ``name`` (always on insert)."""
+        return self.old is None or self.old.get(name) != self.new.get(name)
 
 
 def full_name(record: Record) -> str:
@@ -39,30 +52,36 @@ def _names(obj: ObjectDef, new: Record) -> None:
         new["Name"] = full_name(new)
 
 
-def _case(
-    obj: ObjectDef,
-    old: Record | None,
-    new: Record,
-    provided: Collection[str],
-    get: Getter,
-    now: dt.datetime,
-) -> None:
-    option = _option(obj, "Status", new.get("Status"))
+def _closed_by_status(save: _Save, stamp: str) -> None:
+    """``IsClosed`` from the Status entry; ``stamp`` set when it closes, cleared while open."""
+    option = save.option("Status")
     closed = bool(option and option.closed)
-    new["IsClosed"] = closed
+    save.new["IsClosed"] = closed
     if not closed:
-        new["ClosedDate"] = None
-    elif old is None or not old.get("IsClosed"):
-        new["ClosedDate"] = now
-    contact_changed = _changed(old, new, "ContactId")
-    contact = get(new["ContactId"]) if new.get("ContactId") else None
-    if contact_changed and "AccountId" not in provided and contact is not None:
+        save.new[stamp] = None
+    elif save.old is None or not save.old.get("IsClosed"):
+        save.new[stamp] = save.now
+
+
+#: Case fields copied from its Contact whenever ContactId changes.
+_CASE_CONTACT_FIELDS = {
+    "ContactEmail": "Email",
+    "ContactPhone": "Phone",
+    "ContactMobile": "MobilePhone",
+    "ContactFax": "Fax",
+}
+
+
+def _case(save: _Save) -> None:
+    new = save.new
+    _closed_by_status(save, "ClosedDate")
+    if not save.changed("ContactId"):
+        return
+    contact = save.get(new["ContactId"]) if new.get("ContactId") else None
+    if "AccountId" not in save.provided and contact is not None:
         new["AccountId"] = contact.get("AccountId")
-    if contact_changed:
-        new["ContactEmail"] = contact.get("Email") if contact else None
-        new["ContactPhone"] = contact.get("Phone") if contact else None
-        new["ContactMobile"] = contact.get("MobilePhone") if contact else None
-        new["ContactFax"] = contact.get("Fax") if contact else None
+    for case_field, contact_field in _CASE_CONTACT_FIELDS.items():
+        new[case_field] = contact.get(contact_field) if contact else None
 
 
 def _account_of(record_id: str | None, get: Getter) -> str | None:
@@ -84,35 +103,17 @@ def _activity_account(new: Record, get: Getter) -> None:
     new["AccountId"] = account
 
 
-def _task(
-    obj: ObjectDef,
-    old: Record | None,
-    new: Record,
-    provided: Collection[str],
-    get: Getter,
-    now: dt.datetime,
-) -> None:
-    option = _option(obj, "Status", new.get("Status"))
-    closed = bool(option and option.closed)
-    new["IsClosed"] = closed
-    if not closed:
-        new["CompletedDateTime"] = None
-    elif old is None or not old.get("IsClosed"):
-        new["CompletedDateTime"] = now
+def _task(save: _Save) -> None:
+    new = save.new
+    _closed_by_status(save, "CompletedDateTime")
     new["IsHighPriority"] = new.get("Priority") == "High"
-    if old is None and new.get("TaskSubtype") is None:
+    if save.old is None and new.get("TaskSubtype") is None:
         new["TaskSubtype"] = "Call" if new.get("CallType") else "Task"
-    _activity_account(new, get)
+    _activity_account(new, save.get)
 
 
-def _event(
-    obj: ObjectDef,
-    old: Record | None,
-    new: Record,
-    provided: Collection[str],
-    get: Getter,
-    now: dt.datetime,
-) -> None:
+def _event(save: _Save) -> None:
+    new = save.new
     start = new.get("StartDateTime") or new.get("ActivityDateTime")
     if start is not None:
         new["StartDateTime"] = start
@@ -123,25 +124,19 @@ def _event(
             new["EndDateTime"] = start + dt.timedelta(minutes=minutes)
         elif minutes is None and new.get("EndDateTime") is not None:
             new["DurationInMinutes"] = int((new["EndDateTime"] - start).total_seconds() // 60)
-    _activity_account(new, get)
+    _activity_account(new, save.get)
 
 
-def _opportunity(
-    obj: ObjectDef,
-    old: Record | None,
-    new: Record,
-    provided: Collection[str],
-    get: Getter,
-    now: dt.datetime,
-) -> None:
-    option = _option(obj, "StageName", new.get("StageName"))
+def _opportunity(save: _Save) -> None:
+    new = save.new
+    option = save.option("StageName")
     new["IsClosed"] = bool(option and option.closed)
     new["IsWon"] = bool(option and option.won)
-    stage_changed = _changed(old, new, "StageName")
+    stage_changed = save.changed("StageName")
     probability = option.probability if option is not None else None
-    if stage_changed and "Probability" not in provided and probability is not None:
+    if stage_changed and "Probability" not in save.provided and probability is not None:
         new["Probability"] = float(probability)
-    if stage_changed and "ForecastCategoryName" not in provided:
+    if stage_changed and "ForecastCategoryName" not in save.provided:
         if new["IsWon"]:
             new["ForecastCategoryName"] = "Closed"
         elif new["IsClosed"]:
@@ -150,22 +145,14 @@ def _opportunity(
             new["ForecastCategoryName"] = "Pipeline"
 
 
-def _user(
-    obj: ObjectDef,
-    old: Record | None,
-    new: Record,
-    provided: Collection[str],
-    get: Getter,
-    now: dt.datetime,
-) -> None:
-    if old is None:
-        if "IsActive" not in provided:
-            new["IsActive"] = True
-        new["UserType"] = new.get("UserType") or "Standard"
+def _user(save: _Save) -> None:
+    if save.old is None:
+        if "IsActive" not in save.provided:
+            save.new["IsActive"] = True
+        save.new["UserType"] = save.new.get("UserType") or "Standard"
 
 
-_Rule = Callable[[ObjectDef, Record | None, Record, Collection[str], Getter, dt.datetime], None]
-_RULES: dict[str, _Rule] = {
+_RULES: dict[str, Callable[[_Save], None]] = {
     "Case": _case,
     "Task": _task,
     "Event": _event,
@@ -196,4 +183,4 @@ def apply(
     _names(obj, new)
     rule = _RULES.get(obj.name)
     if rule is not None:
-        rule(obj, old, new, provided, get, now)
+        rule(_Save(obj=obj, old=old, new=new, provided=provided, get=get, now=now))

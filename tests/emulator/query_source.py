@@ -25,6 +25,20 @@ class Clock:
         return self.current
 
 
+def ext_field() -> FieldDef:
+    """``Ext__c``: a unique, case-insensitive external id text field (40 characters)."""
+    return FieldDef(
+        name="Ext__c",
+        label="Ext",
+        type="string",
+        length=40,
+        unique=True,
+        external_id=True,
+        id_lookup=True,
+        custom=True,
+    )
+
+
 def make_org(*, now: dt.datetime = NOW, tz: str = "UTC", custom_fields: bool = True) -> Org:
     """A fresh org whose clock reads ``now`` and whose admin lives in ``tz``.
 
@@ -34,19 +48,7 @@ def make_org(*, now: dt.datetime = NOW, tz: str = "UTC", custom_fields: bool = T
     org = Org(clock=Clock(now))
     org.update("User", org.admin_user_id, {"TimeZoneSidKey": tz}, user_id=org.admin_user_id)
     if custom_fields:
-        org.add_custom_field(
-            "Account",
-            FieldDef(
-                name="Ext__c",
-                label="Ext",
-                type="string",
-                length=40,
-                unique=True,
-                external_id=True,
-                id_lookup=True,
-                custom=True,
-            ),
-        )
+        org.add_custom_field("Account", ext_field())
         org.add_custom_field(
             "Account",
             FieldDef(

@@ -11,6 +11,7 @@ import hmac
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
@@ -63,6 +64,30 @@ def _authorize_auto(emu: Emulator, client: OAuth2Session, verifier: str) -> str:
     assert location.startswith(CALLBACK + "?")
     assert parse_qs(urlsplit(location).query)["state"] == [state]
     return location
+
+
+def _signed_in(
+    emu: Emulator, scope: str = "api refresh_token openid"
+) -> tuple[OAuth2Session, dict[str, Any]]:
+    """An authlib session through the auto-approved web server flow, and the token it got."""
+    client = _client(emu, scope)
+    verifier = generate_token(64)
+    token = client.fetch_token(
+        f"{emu.base}/services/oauth2/token",
+        authorization_response=_authorize_auto(emu, client, verifier),
+        code_verifier=verifier,
+    )
+    return client, token
+
+
+def _refresh_by_hand(
+    emu: Emulator, refresh_token: str, *, client_secret: str | None = CLIENT_SECRET
+) -> requests.Response:
+    """A refresh_token grant posted with requests (to see the raw answer, not authlib's)."""
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": CLIENT_ID}
+    if client_secret is not None:
+        data["client_secret"] = client_secret
+    return requests.post(f"{emu.base}/services/oauth2/token", data=data, timeout=10)
 
 
 def _protected(emu: Emulator, access_token: str) -> requests.Response:
@@ -133,23 +158,8 @@ def test_web_server_flow_with_pkce_end_to_end(emu: Emulator) -> None:
 
 
 def test_refresh_without_rotation_keeps_the_refresh_token(emu: Emulator) -> None:
-    client = _client(emu)
-    verifier = generate_token(64)
-    first = client.fetch_token(
-        f"{emu.base}/services/oauth2/token",
-        authorization_response=_authorize_auto(emu, client, verifier),
-        code_verifier=verifier,
-    )
-    raw = requests.post(
-        f"{emu.base}/services/oauth2/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": first["refresh_token"],
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
-        },
-        timeout=10,
-    )
+    client, first = _signed_in(emu)
+    raw = _refresh_by_hand(emu, first["refresh_token"])
     assert raw.status_code == 200
     body = raw.json()
     assert "refresh_token" not in body
@@ -166,26 +176,11 @@ def test_refresh_without_rotation_keeps_the_refresh_token(emu: Emulator) -> None
 
 def test_refresh_with_rotation_retires_the_old_refresh_token(emu: Emulator) -> None:
     emu.configure_app(refresh_token_rotation=True)
-    client = _client(emu)
-    verifier = generate_token(64)
-    first = client.fetch_token(
-        f"{emu.base}/services/oauth2/token",
-        authorization_response=_authorize_auto(emu, client, verifier),
-        code_verifier=verifier,
-    )
+    client, first = _signed_in(emu)
     rotated = client.refresh_token(f"{emu.base}/services/oauth2/token")
     assert rotated["refresh_token"] != first["refresh_token"]
 
-    stale = requests.post(
-        f"{emu.base}/services/oauth2/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": first["refresh_token"],
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
-        },
-        timeout=10,
-    )
+    stale = _refresh_by_hand(emu, first["refresh_token"])
     assert stale.status_code == 400
     assert stale.json() == {
         "error": "invalid_grant",
@@ -200,13 +195,7 @@ def test_refresh_with_rotation_retires_the_old_refresh_token(emu: Emulator) -> N
 
 
 def test_revoke_refresh_token_kills_its_access_tokens(emu: Emulator) -> None:
-    client = _client(emu)
-    verifier = generate_token(64)
-    token = client.fetch_token(
-        f"{emu.base}/services/oauth2/token",
-        authorization_response=_authorize_auto(emu, client, verifier),
-        code_verifier=verifier,
-    )
+    client, token = _signed_in(emu)
     refreshed = client.refresh_token(f"{emu.base}/services/oauth2/token")
 
     revoked = client.revoke_token(
@@ -226,26 +215,12 @@ def test_revoke_refresh_token_kills_its_access_tokens(emu: Emulator) -> None:
         f"{emu.base}/services/oauth2/revoke", data={"token": token["refresh_token"]}, timeout=10
     )
     assert again.status_code == 400 and again.json() == {"error": "invalid_token"}
-    refresh = requests.post(
-        f"{emu.base}/services/oauth2/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": token["refresh_token"],
-            "client_id": CLIENT_ID,
-        },
-        timeout=10,
-    )
+    refresh = _refresh_by_hand(emu, token["refresh_token"], client_secret=None)
     assert refresh.json()["error_description"] == "expired access/refresh token"
 
 
 def test_revoke_access_token_by_get_leaves_others(emu: Emulator) -> None:
-    client = _client(emu)
-    verifier = generate_token(64)
-    token = client.fetch_token(
-        f"{emu.base}/services/oauth2/token",
-        authorization_response=_authorize_auto(emu, client, verifier),
-        code_verifier=verifier,
-    )
+    client, token = _signed_in(emu)
     refreshed = client.refresh_token(f"{emu.base}/services/oauth2/token")
     gone = requests.get(
         f"{emu.base}/services/oauth2/revoke", params={"token": token["access_token"]}, timeout=10
@@ -256,13 +231,7 @@ def test_revoke_access_token_by_get_leaves_others(emu: Emulator) -> None:
 
 
 def test_refresh_token_only_with_refresh_scope(emu: Emulator) -> None:
-    client = _client(emu, scope="api")
-    verifier = generate_token(64)
-    token = client.fetch_token(
-        f"{emu.base}/services/oauth2/token",
-        authorization_response=_authorize_auto(emu, client, verifier),
-        code_verifier=verifier,
-    )
+    _, token = _signed_in(emu, scope="api")
     assert "refresh_token" not in token and "id_token" not in token
     assert token["scope"] == "api"
 
@@ -336,13 +305,7 @@ def test_deny_redirects_with_access_denied(emu: Emulator) -> None:
 
 
 def test_access_token_expires_with_the_org_clock(emu: Emulator) -> None:
-    client = _client(emu)
-    verifier = generate_token(64)
-    token = client.fetch_token(
-        f"{emu.base}/services/oauth2/token",
-        authorization_response=_authorize_auto(emu, client, verifier),
-        code_verifier=verifier,
-    )
+    client, token = _signed_in(emu)
     emu.advance(emu.org.session_timeout_seconds - 5)
     assert _protected(emu, token["access_token"]).status_code == 200
     emu.advance(10)

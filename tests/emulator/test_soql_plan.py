@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from sfemu import soql
-from sfemu.model import FieldDef, Record
+from sfemu.model import Record
 from sfemu.org import Org
 from sfemu.soql import parser
-from tests.emulator.query_source import Clock, add
+from tests.emulator.query_source import Clock, add, ext_field
 
 
 class CountingOrg(Org):
@@ -37,19 +37,7 @@ class CountingOrg(Org):
 
 def counting_org() -> CountingOrg:
     org = CountingOrg()
-    org.add_custom_field(
-        "Account",
-        FieldDef(
-            name="Ext__c",
-            label="Ext",
-            type="string",
-            length=40,
-            unique=True,
-            external_id=True,
-            id_lookup=True,
-            custom=True,
-        ),
-    )
+    org.add_custom_field("Account", ext_field())
     return org
 
 

@@ -211,6 +211,28 @@ def test_batch_without_halt_runs_everything(api: httpx.Client) -> None:
     assert _count(api, "Account") == 1
 
 
+@pytest.mark.parametrize(
+    ("path", "key", "count", "code", "message"),
+    [
+        ("/composite", "compositeRequest", 0, "JSON_PARSER_ERROR", "compositeRequest: the list"),
+        ("/composite", "compositeRequest", None, "JSON_PARSER_ERROR", "compositeRequest: the"),
+        ("/composite", "compositeRequest", 26, "LIMIT_EXCEEDED", "a composite request can"),
+        ("/composite/batch", "batchRequests", 0, "JSON_PARSER_ERROR", "batchRequests: the list"),
+        ("/composite/batch", "batchRequests", None, "JSON_PARSER_ERROR", "batchRequests: the"),
+        ("/composite/batch", "batchRequests", 26, "LIMIT_EXCEEDED", "a batch request can"),
+    ],
+)
+def test_subrequest_list_missing_empty_or_over_25(
+    api: httpx.Client, path: str, key: str, count: int | None, code: str, message: str
+) -> None:
+    body = {} if count is None else {key: _subrequests(count, f"{V}/limits")}
+    response = api.post(path, json=body)
+    assert response.status_code == 400
+    [error] = response.json()
+    assert error["errorCode"] == code
+    assert message in error["message"]
+
+
 # -- collections ----------------------------------------------------------------------------
 
 

@@ -141,6 +141,26 @@ def compound_name(length: int = 121, label: str = "Full Name") -> FieldDef:
     )
 
 
+def record_name(label: str = "Name", length: int = 255, **kw: Any) -> FieldDef:
+    """The required ``Name`` field of objects named by hand (Account, Opportunity ...)."""
+    kw.setdefault("search_group", "name")
+    return text("Name", label, length, nillable=False, name_field=True, **kw)
+
+
+def person_name() -> list[FieldDef]:
+    """FirstName, LastName and the compound ``Name`` of people objects (Contact, Lead, User)."""
+    return [
+        text("FirstName", "First Name", 40, search_group="name"),
+        text("LastName", "Last Name", 80, nillable=False, search_group="name"),
+        compound_name(),
+    ]
+
+
+def activity_children(field: str) -> list[tuple[str, str, str]]:
+    """The ``Tasks`` and ``Events`` child relationships through ``WhatId`` or ``WhoId``."""
+    return [("Tasks", "Task", field), ("Events", "Event", field)]
+
+
 def system_fields(object_label: str) -> list[FieldDef]:
     """Id, IsDeleted and the audit fields every object has."""
     readonly: dict[str, Any] = {

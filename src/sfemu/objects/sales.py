@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from sfemu.model import FieldDef, ObjectDef, PicklistValue
 from sfemu.objects.builders import (
+    activity_children,
     boolean,
-    compound_name,
     date,
     email,
     make_object,
     number,
     owner,
+    person_name,
     phone,
     picklist,
+    record_name,
     ref,
     text,
     textarea,
@@ -40,6 +42,7 @@ INDUSTRIES = values(
     "Transportation",
     "Other",
 )
+SALUTATIONS = values("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.")
 LEAD_SOURCES = values("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other")
 
 #: Opportunity stages in the default org, with default probabilities.
@@ -81,7 +84,7 @@ def account() -> ObjectDef:
         "Accounts",
         "001",
         [
-            text("Name", "Account Name", 255, nillable=False, name_field=True, search_group="name"),
+            record_name("Account Name"),
             text("AccountNumber", "Account Number", 40),
             picklist(
                 "Type",
@@ -113,8 +116,7 @@ def account() -> ObjectDef:
             ("Opportunities", "Opportunity", "AccountId"),
             ("Cases", "Case", "AccountId"),
             ("ChildAccounts", "Account", "ParentId"),
-            ("Tasks", "Task", "WhatId"),
-            ("Events", "Event", "WhatId"),
+            *activity_children("WhatId"),
         ],
     )
 
@@ -126,10 +128,8 @@ def contact() -> ObjectDef:
         "Contacts",
         "003",
         [
-            picklist("Salutation", "Salutation", values("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.")),
-            text("FirstName", "First Name", 40, search_group="name"),
-            text("LastName", "Last Name", 80, nillable=False, search_group="name"),
-            compound_name(),
+            picklist("Salutation", "Salutation", SALUTATIONS),
+            *person_name(),
             ref("AccountId", "Account ID", ("Account",), "Account"),
             text("Title", "Title", 128),
             text("Department", "Department", 80),
@@ -150,8 +150,7 @@ def contact() -> ObjectDef:
         ],
         children=[
             ("Cases", "Case", "ContactId"),
-            ("Tasks", "Task", "WhoId"),
-            ("Events", "Event", "WhoId"),
+            *activity_children("WhoId"),
             ("ReportsTo", "Contact", "ReportsToId"),
         ],
     )
@@ -164,10 +163,8 @@ def lead() -> ObjectDef:
         "Leads",
         "00Q",
         [
-            picklist("Salutation", "Salutation", values("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.")),
-            text("FirstName", "First Name", 40, search_group="name"),
-            text("LastName", "Last Name", 80, nillable=False, search_group="name"),
-            compound_name(),
+            picklist("Salutation", "Salutation", SALUTATIONS),
+            *person_name(),
             text("Company", "Company", 255, nillable=False, search_group="name"),
             text("Title", "Title", 128),
             email("Email", "Email"),
@@ -213,7 +210,7 @@ def lead() -> ObjectDef:
             boolean("DoNotCall", "Do Not Call"),
             owner("Owner ID", ("User", "Group")),
         ],
-        children=[("Tasks", "Task", "WhoId"), ("Events", "Event", "WhoId")],
+        children=activity_children("WhoId"),
     )
 
 
@@ -224,7 +221,7 @@ def opportunity() -> ObjectDef:
         "Opportunities",
         "006",
         [
-            text("Name", "Name", 120, nillable=False, name_field=True, search_group="name"),
+            record_name("Name", 120),
             ref("AccountId", "Account ID", ("Account",), "Account"),
             picklist(
                 "StageName",
@@ -259,5 +256,5 @@ def opportunity() -> ObjectDef:
             ),
             owner("Owner ID"),
         ],
-        children=[("Tasks", "Task", "WhatId"), ("Events", "Event", "WhatId")],
+        children=activity_children("WhatId"),
     )

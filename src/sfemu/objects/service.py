@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sfemu.model import ObjectDef, PicklistValue
 from sfemu.objects.builders import (
+    activity_children,
     boolean,
     datetime,
     email,
@@ -104,8 +105,7 @@ def case() -> ObjectDef:
         children=[
             ("CaseComments", "CaseComment", "ParentId"),
             ("EmailMessages", "EmailMessage", "ParentId"),
-            ("Tasks", "Task", "WhatId"),
-            ("Events", "Event", "WhatId"),
+            *activity_children("WhatId"),
             ("Cases", "Case", "ParentId"),
         ],
     )

@@ -8,13 +8,14 @@ from typing import Any
 from sfemu.model import FieldDef, ObjectDef
 from sfemu.objects.builders import (
     boolean,
-    compound_name,
     datetime,
     email,
     make_object,
     number,
+    person_name,
     phone,
     picklist,
+    record_name,
     ref,
     text,
     values,
@@ -39,9 +40,7 @@ def user() -> ObjectDef:
                 id_lookup=True,
                 search_group="name",
             ),
-            text("FirstName", "First Name", 40, search_group="name"),
-            text("LastName", "Last Name", 80, nillable=False, search_group="name"),
-            compound_name(),
+            *person_name(),
             email("Email", "Email", 128, nillable=False),
             text("Alias", "Alias", 8, nillable=False),
             text("CommunityNickname", "Nickname", 40),
@@ -80,7 +79,7 @@ def profile() -> ObjectDef:
         "Profile",
         "Profiles",
         "00e",
-        [text("Name", "Name", 255, nillable=False, name_field=True, search_group="name")],
+        [record_name()],
         **READ_ONLY,
     )
 
@@ -92,7 +91,7 @@ def group() -> ObjectDef:
         "Groups",
         "00G",
         [
-            text("Name", "Name", 40, nillable=False, name_field=True, search_group="name"),
+            record_name("Name", 40),
             text("DeveloperName", "Developer Name", 80),
             picklist("Type", "Type", values("Regular", "Queue"), nillable=False, restricted=True),
             email("Email", "Email"),
@@ -108,7 +107,7 @@ def organization() -> ObjectDef:
         "Organizations",
         "00D",
         [
-            text("Name", "Name", 80, nillable=False, name_field=True),
+            record_name("Name", 80, search_group="text"),
             text("Division", "Division", 80),
             boolean("IsSandbox", "Is Sandbox"),
             picklist(

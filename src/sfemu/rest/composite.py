@@ -122,18 +122,30 @@ def _entry(done: _Done) -> dict[str, Any]:
     }
 
 
-def _validate(body: Any) -> tuple[list[dict[str, Any]], bool]:
-    envelope = require_object(body, "CompositeRequest")
-    subrequests = envelope.get("compositeRequest")
+def _subrequests(envelope: dict[str, Any], key: str, kind: str) -> list[Any]:
+    """The envelope's list of subrequests under ``key``: present, not empty, at most 25.
+
+    Args:
+        envelope: the request body (a JSON object).
+        key: ``compositeRequest`` or ``batchRequests``.
+        kind: ``composite`` or ``batch``, for the limit message.
+    """
+    subrequests = envelope.get(key)
     if not isinstance(subrequests, list) or not subrequests:
         raise envelope_error(
-            "compositeRequest: the list of subrequests is missing or empty", "JSON_PARSER_ERROR"
+            f"{key}: the list of subrequests is missing or empty", "JSON_PARSER_ERROR"
         )
     if len(subrequests) > MAX_SUBREQUESTS:
         raise envelope_error(
-            f"Limit Exceeded: a composite request can contain up to {MAX_SUBREQUESTS} subrequests",
+            f"Limit Exceeded: a {kind} request can contain up to {MAX_SUBREQUESTS} subrequests",
             "LIMIT_EXCEEDED",
         )
+    return subrequests
+
+
+def _validate(body: Any) -> tuple[list[dict[str, Any]], bool]:
+    envelope = require_object(body, "CompositeRequest")
+    subrequests = _subrequests(envelope, "compositeRequest", "composite")
     seen: set[str] = set()
     heavy = 0
     for sub in subrequests:
@@ -229,16 +241,7 @@ def batch_cost(body: Any) -> int:
 
 def batch(req: ApiRequest, _: dict[str, str]) -> ApiResponse:
     envelope = require_object(req.body, "BatchRequest")
-    subrequests = envelope.get("batchRequests")
-    if not isinstance(subrequests, list) or not subrequests:
-        raise envelope_error(
-            "batchRequests: the list of subrequests is missing or empty", "JSON_PARSER_ERROR"
-        )
-    if len(subrequests) > MAX_SUBREQUESTS:
-        raise envelope_error(
-            f"Limit Exceeded: a batch request can contain up to {MAX_SUBREQUESTS} subrequests",
-            "LIMIT_EXCEEDED",
-        )
+    subrequests = _subrequests(envelope, "batchRequests", "batch")
     for sub in subrequests:
         if (
             not isinstance(sub, dict)

@@ -143,20 +143,22 @@ def create_by_id_field(req: ApiRequest, p: dict[str, str]) -> ApiResponse:
     return create(req, p)
 
 
-def _find(req: ApiRequest, obj: ObjectDef, field: str, value: str) -> list[Record]:
-    found = req.state.org.find_by_field(obj.name, field, value)
-    return list(found or [])
+def _by_external_id(req: ApiRequest, p: dict[str, str]) -> tuple[ObjectDef, list[str]]:
+    """The object and the ids of its records whose ``{field}`` holds ``{value}`` (404 if none)."""
+    obj = object_def(req, p["sobject"])
+    field = lookup_field(obj, p["field"])
+    found = req.state.org.find_by_field(obj.name, field, p["value"])
+    ids = [str(r["Id"]) for r in found or []]
+    if not ids:
+        raise not_found()
+    return obj, ids
 
 
 def get_by_external_id(req: ApiRequest, p: dict[str, str]) -> ApiResponse:
-    obj = object_def(req, p["sobject"])
-    field = lookup_field(obj, p["field"])
-    rows = _find(req, obj, field, p["value"])
-    if not rows:
-        raise not_found()
-    if len(rows) > 1:
-        return multiple_choices(req, obj.name, [str(r["Id"]) for r in rows])
-    return ok(retrieve(req, obj, str(rows[0]["Id"]), _fields_param(req)))
+    obj, ids = _by_external_id(req, p)
+    if len(ids) > 1:
+        return multiple_choices(req, obj.name, ids)
+    return ok(retrieve(req, obj, ids[0], _fields_param(req)))
 
 
 def upsert(req: ApiRequest, p: dict[str, str]) -> ApiResponse:
@@ -181,14 +183,10 @@ def upsert(req: ApiRequest, p: dict[str, str]) -> ApiResponse:
 
 
 def delete_by_external_id(req: ApiRequest, p: dict[str, str]) -> ApiResponse:
-    obj = object_def(req, p["sobject"])
-    field = lookup_field(obj, p["field"])
-    rows = _find(req, obj, field, p["value"])
-    if not rows:
-        raise not_found()
-    if len(rows) > 1:
-        return multiple_choices(req, obj.name, [str(r["Id"]) for r in rows])
-    req.state.org.delete(obj.name, str(rows[0]["Id"]), user_id=req.user_id)
+    obj, ids = _by_external_id(req, p)
+    if len(ids) > 1:
+        return multiple_choices(req, obj.name, ids)
+    req.state.org.delete(obj.name, ids[0], user_id=req.user_id)
     return no_content()
 
 
