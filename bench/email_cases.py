@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import statistics
 import sys
 import tempfile
@@ -33,20 +32,17 @@ import httpx
 from sfbridge import jobs
 from sfbridge.mail.outbound import SmtpMailer
 from sfbridge.mail.sink import SmtpSink
-from sfbridge.salesforce.governor import Governor
-from sfbridge.secrets import SecretBox
-from sfbridge.services import tracing
 from sfbridge.services.email import sessions as email_api
 from sfbridge.services.email.runtime import EmailRuntime, SmtpTransport
 from sfbridge.services.email.settings import EmailSettings
 from sfbridge.services.email.tasks import register
-from sfbridge.services.sfaccess import SalesforceAccess
-from sfbridge.store import connections, webhooks, workspaces
+from sfbridge.store import webhooks
 from sfbridge.store.db import Database
+from sfbridge.testing.email import TEST_BOX, connect_workspace, salesforce_access
 from sfbridge.testing.postgres import TestPostgres
 from sfemu.testing import EmulatedSalesforce, emulated_salesforce
 
-BOX = SecretBox(bytes(range(32)))
+BOX = TEST_BOX
 TOKEN = "whk_bench_0123456789abcdef0123"
 SUPPORT = "support@bench.test"
 
@@ -67,36 +63,6 @@ def mail(index: int) -> bytes:
         "Content-Type: text/plain; charset=utf-8\r\n\r\n"
         f"Hello, my order {index} never arrived. Please have a person look at it.\r\n"
     ).encode()
-
-
-async def connect(db: Database, sf: EmulatedSalesforce) -> str:
-    async with db.transaction() as tx:
-        ws = await workspaces.create(tx, name="Bench")
-        await connections.save_credentials(
-            tx,
-            BOX,
-            ws.id,
-            login_url=sf.url,
-            client_id=sf.credentials.client_id,
-            client_secret=sf.credentials.client_secret,
-        )
-        await connections.mark_connected(
-            tx,
-            BOX,
-            ws.id,
-            instance_url=sf.url,
-            org_id=sf.org_id,
-            user_id=sf.credentials.user_id,
-            username=sf.credentials.username,
-            is_sandbox=False,
-            access_token=sf.access_token,
-            refresh_token=sf.refresh_token,
-            issued_at=dt.datetime.now(dt.UTC),
-        )
-        await connections.set_webhook_token(tx, BOX, ws.id, TOKEN)
-    await email_api.add_address(db, ws.id, SUPPORT)
-    await email_api.put_settings(db, ws.id, EmailSettings(handoff_every_email=True))
-    return ws.id
 
 
 async def wait(probe: Any, within: float = 30.0) -> Any:
@@ -127,11 +93,17 @@ async def run(n: int, latency_ms: float) -> int:
 async def measure(db: Database, n: int, latency_ms: float) -> int:
     with emulated_salesforce() as sf:
         async with SmtpSink() as sink, httpx.AsyncClient(timeout=30) as http:
-            ws = await connect(db, sf)
-            app = jobs.create_job_app(db, registrars=[register])
-            access = SalesforceAccess(
-                db, BOX, http, Governor(), recorder_for=lambda _ws: tracing.RECORDER
+            ws = await connect_workspace(
+                db,
+                sf,
+                box=BOX,
+                name="Bench",
+                support_address=SUPPORT,
+                webhook_token=TOKEN,
+                settings=EmailSettings(handoff_every_email=True),
             )
+            app = jobs.create_job_app(db, registrars=[register])
+            access = salesforce_access(db, BOX, http)
             rt = EmailRuntime(
                 db=db,
                 jobs=app,

@@ -30,17 +30,17 @@ from sfbridge.services.email.runtime import Backoff, EmailRuntime, SmtpTransport
 from sfbridge.settings import Settings
 from sfbridge.store import apikeys
 from sfbridge.store.db import Database
-from sfbridge.web.api import email as email_router
-from sfbridge.web.app import create_app
-from sfemu.testing import EmulatedSalesforce, emulated_salesforce
-from tests.integration.conftest import database_url, db, test_postgres  # noqa: F401
-from tests.integration.test_email_harness import (
-    BOX,
-    SUPPORT,
+from sfbridge.testing.email import (
+    SUPPORT_ADDRESS,
+    TEST_BOX,
     WEBHOOK_TOKEN,
     connect_workspace,
     make_mail,
 )
+from sfbridge.web.api import email as email_router
+from sfbridge.web.app import create_app
+from sfemu.testing import EmulatedSalesforce, emulated_salesforce
+from tests.integration.conftest import database_url, db, test_postgres  # noqa: F401
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -86,7 +86,7 @@ class Story:
 
     def send(self, raw: bytes, sender: str = "ann@customer.test") -> None:
         with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=10) as client:
-            client.sendmail(sender, [SUPPORT], raw)
+            client.sendmail(sender, [SUPPORT_ADDRESS], raw)
 
     def records(self, sobject: str, **filters: str) -> list[dict[str, Any]]:
         query = "&".join(f"{k}={v}" for k, v in filters.items())
@@ -102,7 +102,7 @@ async def story_fixture(db: Database) -> AsyncIterator[Story]:  # noqa: F811
         async with SmtpSink() as sink, httpx.AsyncClient(timeout=30) as http:
             workspace_id = await connect_workspace(db, sf)
             settings = Settings(public_url=f"http://127.0.0.1:{port}")
-            deps = build_deps(settings, db=db, http=http, box=BOX)
+            deps = build_deps(settings, db=db, http=http, box=TEST_BOX)
             rt = EmailRuntime(
                 db=db,
                 jobs=deps.jobs,

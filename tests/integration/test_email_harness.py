@@ -7,11 +7,8 @@ Imported by the other ``test_email_*`` files; it holds a smoke test of its own.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import email.utils
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
-from email.message import EmailMessage
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -19,41 +16,38 @@ import pytest
 from procrastinate import App
 
 from sfbridge import jobs
-from sfbridge.mail.compose import MailEnvelope
-from sfbridge.salesforce.governor import Governor
-from sfbridge.secrets import SecretBox
-from sfbridge.services import tracing
 from sfbridge.services.email import sessions as email_api
-from sfbridge.services.email.runtime import Backoff, EmailRuntime, Transport
+from sfbridge.services.email.runtime import EmailRuntime
 from sfbridge.services.email.tasks import register
-from sfbridge.services.sfaccess import SalesforceAccess
-from sfbridge.store import connections, workspaces
 from sfbridge.store.db import Database
+from sfbridge.testing.email import (
+    SUPPORT_ADDRESS,
+    TEST_BOX,
+    WEBHOOK_TOKEN,
+    RecordingTransport,
+    connect_workspace,
+    fast_runtime,
+    make_mail,
+    salesforce_access,
+)
 from sfemu.testing import EmulatedSalesforce, emulated_salesforce
 
-BOX = SecretBox(bytes(range(32)))
-SUPPORT = "support@acme.test"
-WEBHOOK_TOKEN = "whk_email_tests_0123456789abcdef"
-
-
-@dataclass
-class RecordingTransport:
-    """A transport that keeps what it was given (the e2e tests use the real SMTP sink)."""
-
-    sent: list[tuple[bytes, MailEnvelope]] = field(default_factory=list)
-    fail_next: int = 0
-    name: str = "memory"
-
-    async def deliver(
-        self, workspace_id: str, raw: bytes, envelope: MailEnvelope, *, subject: str
-    ) -> str:
-        from sfbridge.mail.errors import MailTemporaryError
-
-        if self.fail_next:
-            self.fail_next -= 1
-            raise MailTemporaryError("451 try again later")
-        self.sent.append((raw, envelope))
-        return f"memory:{len(self.sent)}"
+# The shared helpers live in sfbridge.testing.email; these names stay for the tests using them.
+BOX = TEST_BOX
+SUPPORT = SUPPORT_ADDRESS
+__all__ = [
+    "BOX",
+    "SUPPORT",
+    "WEBHOOK_TOKEN",
+    "Harness",
+    "RecordingTransport",
+    "connect_workspace",
+    "email_app_fixture",
+    "fast_runtime",
+    "harness_fixture",
+    "make_mail",
+    "salesforce_fixture",
+]
 
 
 @dataclass
@@ -122,81 +116,6 @@ class Harness:
         )
 
 
-def make_mail(
-    *,
-    sender: str = "ann@customer.test",
-    name: str = "Ann Lee",
-    to: str = SUPPORT,
-    subject: str = "Printer on fire",
-    body: str = "Hello, my printer is on fire. Please help.",
-    message_id: str | None = None,
-    in_reply_to: str | None = None,
-    references: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> bytes:
-    """A plain-text mail as a customer's client would write it."""
-    msg = EmailMessage()
-    msg["From"] = email.utils.formataddr((name, sender))
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = email.utils.format_datetime(dt.datetime.now(dt.UTC))
-    msg["Message-ID"] = message_id or email.utils.make_msgid(domain="customer.test")
-    if in_reply_to:
-        msg["In-Reply-To"] = in_reply_to
-    if references:
-        msg["References"] = references
-    for key, value in (headers or {}).items():
-        msg[key] = value
-    msg.set_content(body)
-    return msg.as_bytes()
-
-
-async def connect_workspace(db: Database, sf: EmulatedSalesforce, *, name: str = "Acme") -> str:
-    """Create a workspace connected to the emulator, with a support address and webhook token."""
-    async with db.transaction() as tx:
-        ws = await workspaces.create(tx, name=name)
-        await connections.save_credentials(
-            tx,
-            BOX,
-            ws.id,
-            login_url=sf.url,
-            client_id=sf.credentials.client_id,
-            client_secret=sf.credentials.client_secret,
-        )
-        await connections.mark_connected(
-            tx,
-            BOX,
-            ws.id,
-            instance_url=sf.url,
-            org_id=sf.org_id,
-            user_id=sf.credentials.user_id,
-            username=sf.credentials.username,
-            is_sandbox=False,
-            access_token=sf.access_token,
-            refresh_token=sf.refresh_token,
-            issued_at=dt.datetime.now(dt.UTC),
-        )
-        await connections.set_webhook_token(tx, BOX, ws.id, WEBHOOK_TOKEN)
-    await email_api.add_address(db, ws.id, SUPPORT)
-    return ws.id
-
-
-def fast_runtime(
-    db: Database, app: App, access: SalesforceAccess, transport: Transport, **kwargs: Any
-) -> EmailRuntime:
-    """A runtime with short backoffs, so retries happen within a test."""
-    return EmailRuntime(
-        db=db,
-        jobs=app,
-        access=access,
-        transport=transport,
-        reply_backoff=Backoff(base_seconds=0.05, cap_seconds=0.2, attempts=5),
-        salesforce_backoff=Backoff(base_seconds=0.05, cap_seconds=0.2, attempts=6),
-        reconnect_wait_seconds=0.1,
-        **kwargs,
-    )
-
-
 @pytest.fixture(name="salesforce")
 def salesforce_fixture() -> Iterator[EmulatedSalesforce]:
     """A fresh sfemu server and org per test."""
@@ -218,9 +137,7 @@ async def harness_fixture(
 ) -> AsyncIterator[Harness]:
     """A connected workspace, a memory transport, a fresh org state."""
     async with httpx.AsyncClient(timeout=30) as http:
-        access = SalesforceAccess(
-            db, BOX, http, Governor(), recorder_for=lambda _ws: tracing.RECORDER
-        )
+        access = salesforce_access(db, BOX, http)
         ws = await connect_workspace(db, salesforce)
         rt = fast_runtime(db, email_app, access, RecordingTransport())
         yield Harness(db=db, app=email_app, rt=rt, sf=salesforce, workspace_id=ws, http=http)
