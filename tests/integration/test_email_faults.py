@@ -191,16 +191,57 @@ async def test_relay_failing_for_good_is_visible_on_the_message(harness: Harness
     assert page.items[0].status == traces.TraceStatus.COMPLETE_WITH_ERRORS
 
 
-async def test_webhook_for_an_unknown_case_is_ignored_with_a_reason(harness: Harness) -> None:
+@pytest.mark.parametrize(
+    ("case_id", "reason"),
+    [
+        ("500000000000001AAA", "no session has Case 500000000000001AAA"),
+        ("500000000000001", "no session has Case 500000000000001"),
+        ("500000000000001AAB", "is not a Salesforce record id"),  # wrong checksum
+        ("../../etc", "is not a Salesforce record id"),
+        ("", "no caseId parameter"),
+    ],
+)
+async def test_webhook_for_an_unknown_case_is_ignored_with_a_reason(
+    harness: Harness, case_id: str, reason: str
+) -> None:
     h = harness
-    event_id = await h.webhook("500000000000001AAA")
+    event_id = await h.webhook(case_id)
     await h.drain()
     async with h.db.transaction() as tx:
         row = await tx.fetch_one(
             "event_get", {"workspace_id": h.workspace_id, "event_id": event_id}
         )
     assert row is not None and row["status"] == "ignored"
-    assert "500000000000001AAA" in row["error"]
+    assert reason in row["error"]
+
+
+async def test_webhook_with_the_15_character_case_id_finds_the_session(harness: Harness) -> None:
+    h = harness
+    session_id = await open_session(h)
+    await email_api.escalate(h.rt, h.workspace_id, session_id)
+    await h.drain()
+    case_id = str(await case_of(h, session_id))
+    assert len(case_id) == 18
+    rep = h.sf.control("POST", "/users", {"username": "rep@acme.test", "last_name": "Rep"})
+    h.sf.control(
+        "POST",
+        "/records/CaseComment",
+        {"ParentId": case_id, "CommentBody": "On it.", "IsPublished": True, "_user_id": rep["id"]},
+    )
+    short = await h.webhook(case_id[:15])  # what String.valueOf(Id) may give in old Apex
+    long = await h.webhook(case_id)
+    await h.drain(rounds=2)
+    transport = h.rt.transport
+    assert isinstance(transport, RecordingTransport)
+    assert len(transport.sent) == 1
+    detail = await email_api.get_session(h.db, h.workspace_id, session_id)
+    assert [m.text for m in detail.messages if m.author_kind == "rep"] == ["On it."]
+    async with h.db.transaction() as tx:
+        for event_id in (short, long):
+            row = await tx.fetch_one(
+                "event_get", {"workspace_id": h.workspace_id, "event_id": event_id}
+            )
+            assert row is not None and row["status"] == "processed", row
 
 
 async def test_reconciliation_catches_a_reply_whose_webhook_never_came(harness: Harness) -> None:

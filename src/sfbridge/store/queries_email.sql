@@ -265,7 +265,10 @@ WHERE workspace_id = %(workspace_id)s AND id = %(message_id)s;
 UPDATE email_state SET case_fields = NULL, described_at = NULL WHERE workspace_id = %(workspace_id)s;
 
 -- name: email_events_mark_case
--- After a sync, this event and every earlier pending event of the same Case are done.
+-- After a sync, this event and every earlier pending event of the same Case are done
+-- (%(case_id)s is the 18-character id; an event may carry the 15-character one).
 UPDATE webhook_events SET status = 'processed', processed_at = now(), error = NULL
 WHERE workspace_id = %(workspace_id)s AND status = 'received'
-  AND (id = %(event_id)s OR (query ->> 'caseId' = %(case_id)s AND received_at <= %(until)s));
+  AND (id = %(event_id)s
+       OR (left(btrim(query ->> 'caseId'), 15) = left(%(case_id)s, 15)
+           AND received_at <= %(until)s));

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sfbridge.core import record_ids
 from sfbridge.core.transcript import AuthorKind
 from sfbridge.salesforce.errors import ReconnectNeeded
 from sfbridge.salesforce.governor import Priority
@@ -31,7 +31,6 @@ from sfbridge.store.email_sessions import EmailSession
 
 log = logging.getLogger(__name__)
 
-CASE_ID = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
 IN_CHUNK = 200
 
 CASE_SOQL = (
@@ -204,14 +203,17 @@ async def handle_webhook_event(rt: EmailRuntime, workspace_id: str, event_id: in
         if event is None or event["status"] != "received":
             return
         query = event["query"] if isinstance(event["query"], dict) else {}
-        case_id = str(query.get("caseId") or "")
-        session = (
-            await email_sessions.by_case(tx, workspace_id, case_id)
-            if CASE_ID.match(case_id)
-            else None
-        )
+        given = str(query.get("caseId") or "").strip()
+        # Apex may send the 15-character id; we store the 18-character one.
+        case_id = record_ids.to18(given)
+        session = await email_sessions.by_case(tx, workspace_id, case_id) if case_id else None
         if session is None:
-            reason = "no caseId parameter" if not case_id else f"no session has Case {case_id}"
+            if not given:
+                reason = "no caseId parameter"
+            elif case_id is None:
+                reason = f"caseId {given[:40]!r} is not a Salesforce record id"
+            else:
+                reason = f"no session has Case {given}"
             await tx.execute(
                 "event_mark",
                 {
