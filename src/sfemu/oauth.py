@@ -194,7 +194,7 @@ class _Authorize:
         user_id = org.check_password(username, password) if org is not None else None
         if org is None or user_id is None:
             return self._login_page(request, username=username, error=_LOGIN_FAILED)
-        if self._tokens.approved(request.app.client_id, user_id) and "consent" not in (
+        if self._tokens.codes.approved(request.app.client_id, user_id) and "consent" not in (
             request.prompt
         ):
             return self._grant(request, org.org_id, user_id)
@@ -221,8 +221,8 @@ class _Authorize:
         return self._grant(ticket.request, ticket.user_org_id, ticket.user_id)
 
     def _grant(self, request: _Request, org_id: str, user_id: str) -> RedirectResponse:
-        self._tokens.approve(request.app.client_id, user_id)
-        code = self._tokens.create_code(
+        self._tokens.codes.approve(request.app.client_id, user_id)
+        code = self._tokens.codes.create(
             org_id=org_id,
             user_id=user_id,
             client_id=request.app.client_id,

@@ -168,7 +168,7 @@ class TokenEndpoint:
         value = params.get("code")
         if not value:
             raise invalid_request("code is required")
-        code = self._tokens.code(value)
+        code = self._tokens.codes.get(value)
         if code is None or code.client_id != app.client_id:
             raise invalid_grant(INVALID_CODE)
         # A PKCE client may be public: the secret is then optional, as with
@@ -185,7 +185,7 @@ class TokenEndpoint:
         org = self._directory.org(code.org_id)
         if org is None:
             raise invalid_grant(INVALID_CODE)
-        self._tokens.consume_code(value)
+        self._tokens.codes.consume(value)
         issued = self._tokens.issue(
             org_id=code.org_id,
             user_id=code.user_id,
@@ -255,7 +255,9 @@ class TokenEndpoint:
         if found is None:
             raise invalid_grant(NOT_APPROVED)
         org, user_id = found
-        if self._jwt_requires_approval() and not self._tokens.approved(app.client_id, user_id):
+        if self._jwt_requires_approval() and not self._tokens.codes.approved(
+            app.client_id, user_id
+        ):
             raise invalid_grant(NOT_APPROVED)
         issued = self._tokens.issue(
             org_id=org.org_id, user_id=user_id, client_id=app.client_id, scopes=app.scopes

@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sfemu import dml, persistence, rules
 from sfemu.model import ApiError, FieldDef
+from sfemu.reads import entity_is_deleted
 from sfemu.state import Clock, not_found
-from sfemu.writes import MultipleMatches, OrgWrites, entity_is_deleted
+from sfemu.writes import MultipleMatches, OrgWrites
 
 #: Permissions the org's admin holds. Grant ``SetAuditFields`` explicitly when needed.
 ADMIN_PERMISSIONS = frozenset(
@@ -63,6 +64,7 @@ class Org(OrgWrites):
     The API is spread over a chain of classes, one module each: :class:`sfemu.state.OrgState`
     (schema, records, indexes, DataSource, transactions, listeners, custom fields),
     :class:`sfemu.access.OrgAccess` (permissions, field-level security, passwords, apps),
+    :class:`sfemu.reads.OrgReads` (retrieve, find, change windows),
     :class:`sfemu.writes.OrgWrites` (DML) and this class (bootstrap, default org, users,
     persistence).
 

@@ -1,4 +1,5 @@
-"""The token store: access tokens, refresh tokens, authorization codes and approvals.
+"""The token store: access tokens and refresh tokens (and, through :mod:`sfemu.auth_codes`,
+the web server flow's authorization codes and approvals).
 
 Access tokens look like Salesforce's (``00D5g000004XyZa!AQ8AQ...``: the org id's first 15
 characters, ``!``, random text). Validating one is a single dict lookup plus a clock check, as
@@ -14,16 +15,13 @@ The store knows orgs only through a :class:`Directory`, bound at construction or
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sfemu.auth_codes import AuthCodes, random_text
 from sfemu.model import ApiError
 from sfemu.oauth_directory import Directory
-
-#: Authorization codes are short-lived (reference 1.2: about 15 minutes).
-CODE_LIFETIME = dt.timedelta(minutes=15)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -49,24 +47,6 @@ class IssuedTokens:
     session: Session
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class AuthCode:
-    """A pending authorization code of the web server flow."""
-
-    code: str
-    org_id: str
-    user_id: str
-    client_id: str
-    redirect_uri: str
-    scopes: frozenset[str]
-    issued_at: dt.datetime
-    code_challenge: str | None = None
-    nonce: str | None = None
-
-    def expired(self, now: dt.datetime) -> bool:
-        return now >= self.issued_at + CODE_LIFETIME
-
-
 @dataclass(kw_only=True, slots=True)
 class _Access:
     session: Session
@@ -75,17 +55,9 @@ class _Access:
 
 @dataclass(kw_only=True, slots=True)
 class _Refresh:
-    org_id: str
-    user_id: str
-    client_id: str
-    scopes: frozenset[str]
-    issued_at: dt.datetime
+    #: What the refresh token grants; ``issued_at`` is when the refresh token was minted.
+    grant: Session
     access_tokens: set[str] = field(default_factory=set)
-
-
-def _random(length: int) -> str:
-    # Salesforce tokens use letters, digits and dots; urlsafe text with '-' swapped is close.
-    return secrets.token_urlsafe(length).replace("-", ".")
 
 
 def invalid_session() -> ApiError:
@@ -104,8 +76,8 @@ class TokenStore:
         self._directory = directory
         self._access: dict[str, _Access] = {}
         self._refresh: dict[str, _Refresh] = {}
-        self._codes: dict[str, AuthCode] = {}
-        self._approvals: set[tuple[str, str]] = set()
+        #: The web server flow's authorization codes and approvals, on the orgs' clocks.
+        self.codes = AuthCodes(self._now)
 
     def bind(self, directory: Directory) -> None:
         """Use this directory to look orgs up (``oauth_routes`` calls it)."""
@@ -175,21 +147,15 @@ class TokenStore:
         return IssuedTokens(access_token=access_token, refresh_token=refresh_token, session=session)
 
     def _new_access_token(self, session: Session, refresh_token: str | None) -> str:
-        token = f"{session.org_id[:15]}!{_random(72)}"
+        token = f"{session.org_id[:15]}!{random_text(72)}"
         self._access[token] = _Access(session=session, refresh_token=refresh_token)
         if refresh_token is not None:
             self._refresh[refresh_token].access_tokens.add(token)
         return token
 
     def _new_refresh_token(self, session: Session) -> str:
-        token = f"5Aep861{_random(60)}"
-        self._refresh[token] = _Refresh(
-            org_id=session.org_id,
-            user_id=session.user_id,
-            client_id=session.client_id,
-            scopes=session.scopes,
-            issued_at=session.issued_at,
-        )
+        token = f"5Aep861{random_text(60)}"
+        self._refresh[token] = _Refresh(grant=session)
         return token
 
     def _drop_access(self, access_token: str) -> None:
@@ -223,15 +189,10 @@ class TokenStore:
             refresh token is unknown, revoked or not this app's.
         """
         family = self._refresh.get(refresh_token)
-        if family is None or family.client_id != client_id:
+        if family is None or family.grant.client_id != client_id:
             return None
-        session = Session(
-            org_id=family.org_id,
-            user_id=family.user_id,
-            client_id=family.client_id,
-            scopes=family.scopes,
-            issued_at=issued_at or self._now(family.org_id),
-        )
+        grant = family.grant
+        session = replace(grant, issued_at=issued_at or self._now(grant.org_id))
         current = refresh_token
         new_refresh: str | None = None
         if rotate:
@@ -248,15 +209,7 @@ class TokenStore:
     def refresh_session(self, refresh_token: str) -> Session | None:
         """The session a refresh token would grant, or None when it is not valid."""
         family = self._refresh.get(refresh_token)
-        if family is None:
-            return None
-        return Session(
-            org_id=family.org_id,
-            user_id=family.user_id,
-            client_id=family.client_id,
-            scopes=family.scopes,
-            issued_at=family.issued_at,
-        )
+        return family.grant if family is not None else None
 
     def revoke(self, token: str) -> bool:
         """Revoke an access or refresh token (a refresh token takes its access tokens along).
@@ -291,62 +244,11 @@ class TokenStore:
         Returns:
             How many refresh tokens were revoked.
         """
-        doomed = [t for t, f in self._refresh.items() if f.org_id == org_id]
+        doomed = [t for t, f in self._refresh.items() if f.grant.org_id == org_id]
         for token in doomed:
             for access_token in self._refresh.pop(token).access_tokens:
                 self._access[access_token].refresh_token = None
         return len(doomed)
-
-    # -- authorization codes and approvals ---------------------------------------------
-
-    def create_code(
-        self,
-        *,
-        org_id: str,
-        user_id: str,
-        client_id: str,
-        redirect_uri: str,
-        scopes: Iterable[str],
-        code_challenge: str | None = None,
-        nonce: str | None = None,
-    ) -> str:
-        """Mint a single-use authorization code (valid for :data:`CODE_LIFETIME`)."""
-        # Salesforce codes end in '==' and must be URL-encoded on the callback.
-        code = f"aPrx{_random(48)}=="
-        self._codes[code] = AuthCode(
-            code=code,
-            org_id=org_id,
-            user_id=user_id,
-            client_id=client_id,
-            redirect_uri=redirect_uri,
-            scopes=frozenset(scopes),
-            issued_at=self._now(org_id),
-            code_challenge=code_challenge,
-            nonce=nonce,
-        )
-        return code
-
-    def code(self, code: str) -> AuthCode | None:
-        """A live authorization code (expired ones are dropped and read as None)."""
-        found = self._codes.get(code)
-        if found is None:
-            return None
-        if found.expired(self._now(found.org_id)):
-            del self._codes[code]
-            return None
-        return found
-
-    def consume_code(self, code: str) -> None:
-        """Mark a code used: it never works again."""
-        self._codes.pop(code, None)
-
-    def approve(self, client_id: str, user_id: str) -> None:
-        """Record that a user approved a connected app."""
-        self._approvals.add((client_id, user_id))
-
-    def approved(self, client_id: str, user_id: str) -> bool:
-        """Whether the user has approved this app before."""
-        return (client_id, user_id) in self._approvals
 
     # -- persistence ---------------------------------------------------------------------
 
@@ -354,36 +256,11 @@ class TokenStore:
         """Everything the store holds, as JSON-compatible data."""
         return {
             "access": {
-                token: {
-                    **_session_to_dict(entry.session),
-                    "refresh_token": entry.refresh_token,
-                }
+                token: {**_session_to_dict(entry.session), "refresh_token": entry.refresh_token}
                 for token, entry in self._access.items()
             },
-            "refresh": {
-                token: {
-                    "org_id": f.org_id,
-                    "user_id": f.user_id,
-                    "client_id": f.client_id,
-                    "scopes": sorted(f.scopes),
-                    "issued_at": f.issued_at.isoformat(),
-                }
-                for token, f in self._refresh.items()
-            },
-            "codes": {
-                code: {
-                    "org_id": c.org_id,
-                    "user_id": c.user_id,
-                    "client_id": c.client_id,
-                    "redirect_uri": c.redirect_uri,
-                    "scopes": sorted(c.scopes),
-                    "issued_at": c.issued_at.isoformat(),
-                    "code_challenge": c.code_challenge,
-                    "nonce": c.nonce,
-                }
-                for code, c in self._codes.items()
-            },
-            "approvals": sorted([client_id, user_id] for client_id, user_id in self._approvals),
+            "refresh": {token: _session_to_dict(f.grant) for token, f in self._refresh.items()},
+            **self.codes.to_dict(),
         }
 
     @classmethod
@@ -391,13 +268,7 @@ class TokenStore:
         """Rebuild a store saved with :meth:`to_dict`."""
         store = cls(directory)
         for token, raw in data.get("refresh", {}).items():
-            store._refresh[token] = _Refresh(
-                org_id=raw["org_id"],
-                user_id=raw["user_id"],
-                client_id=raw["client_id"],
-                scopes=frozenset(raw["scopes"]),
-                issued_at=dt.datetime.fromisoformat(raw["issued_at"]),
-            )
+            store._refresh[token] = _Refresh(grant=_session_from_dict(raw))
         for token, raw in data.get("access", {}).items():
             refresh_token = raw.get("refresh_token")
             if refresh_token not in store._refresh:
@@ -407,19 +278,7 @@ class TokenStore:
             )
             if refresh_token is not None:
                 store._refresh[refresh_token].access_tokens.add(token)
-        for code, raw in data.get("codes", {}).items():
-            store._codes[code] = AuthCode(
-                code=code,
-                org_id=raw["org_id"],
-                user_id=raw["user_id"],
-                client_id=raw["client_id"],
-                redirect_uri=raw["redirect_uri"],
-                scopes=frozenset(raw["scopes"]),
-                issued_at=dt.datetime.fromisoformat(raw["issued_at"]),
-                code_challenge=raw.get("code_challenge"),
-                nonce=raw.get("nonce"),
-            )
-        store._approvals = {(c, u) for c, u in data.get("approvals", [])}
+        store.codes.load(data)
         return store
 
 

@@ -1,8 +1,8 @@
-"""The write and read API of an org: DML with Salesforce's validation and rules.
+"""The write API of an org: DML with Salesforce's validation and rules.
 
 Writes validate in Salesforce's order (see :mod:`sfemu.dml`), compute derived fields
 (:mod:`sfemu.rules`), keep the indexes and, once the outermost transaction commits, tell
-listeners. ``retrieve`` and ``find_by_field`` return copies.
+listeners. Reads are in :mod:`sfemu.reads`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sfemu import dml, ids, indexes, rules, values
-from sfemu.access import OrgAccess
+from sfemu import dml, ids, rules, values
 from sfemu.model import ApiError, FieldDef, ObjectDef, Record
 from sfemu.objects.service import EMAIL_DRAFT
-from sfemu.state import not_found
+from sfemu.reads import OrgReads
 
 _EMAIL_UPDATABLE_AFTER_SEND = frozenset({"IsExternallyVisible", "Status"})
 
@@ -38,13 +37,8 @@ class MultipleMatches(ApiError):
         return [f"/services/data/v{version}/sobjects/{self.object_name}/{i}" for i in self.ids]
 
 
-def entity_is_deleted() -> ApiError:
-    """404 ENTITY_IS_DELETED, for a record in the recycle bin."""
-    return ApiError(404, "ENTITY_IS_DELETED", "entity is deleted", [])
-
-
-class OrgWrites(OrgAccess):
-    """create / update / delete / retrieve / upsert / find, and the change windows."""
+class OrgWrites(OrgReads):
+    """create / update / delete / upsert (reads and change windows: :class:`OrgReads`)."""
 
     def _record_id(self, obj: ObjectDef, record_id: str) -> str:
         normalized = ids.try_normalize(record_id)
@@ -200,14 +194,6 @@ class OrgWrites(OrgAccess):
             if comment:
                 self._write_through_comment(rid, comment, user)
 
-    def _existing(self, obj: ObjectDef, rid: str) -> Record:
-        record = self._records[obj.name].get(rid)
-        if record is None:
-            raise not_found()
-        if record["IsDeleted"]:
-            raise entity_is_deleted()
-        return record
-
     def _check_sent_email(self, obj: ObjectDef, old: Record, data: Mapping[str, Any]) -> None:
         if obj.name != "EmailMessage" or old.get("Status") == EMAIL_DRAFT:
             return
@@ -279,62 +265,6 @@ class OrgWrites(OrgAccess):
         self._deleted_at[new["Id"]] = now
         self._emit("delete", obj, old, new)
 
-    def retrieve(
-        self,
-        object_name: str,
-        record_id: str,
-        *,
-        user_id: str,
-        fields: list[str] | None = None,
-    ) -> Record:
-        """A copy of one record with the fields the user may read (stored Python values).
-
-        Args:
-            object_name: the object (case-insensitive).
-            record_id: 15 or 18 characters.
-            user_id: the running user (field-level security applies).
-            fields: only these fields (plus ``Id``), in this order.
-
-        Raises:
-            ApiError: 404 NOT_FOUND / ENTITY_IS_DELETED, 400 INVALID_FIELD.
-        """
-        obj = self._require_object(object_name)
-        user = self._require_user(user_id)
-        hidden = self._hidden_fields(user, obj)
-        if fields is None:
-            names = [n for n in obj.fields if n not in hidden]
-        else:
-            names = []
-            for requested in fields:
-                fdef = obj.field(requested.strip())
-                if fdef is None or fdef.name in hidden:
-                    raise dml.invalid_field(obj, requested.strip())
-                if fdef.name not in names:
-                    names.append(fdef.name)
-            if "Id" not in names:
-                names.append("Id")
-        rid = ids.try_normalize(record_id)
-        if rid is None or not rid.startswith(obj.key_prefix):
-            raise not_found()
-        record = self._existing(obj, rid)
-        return {n: record[n] for n in names}
-
-    def find_by_field(self, object_name: str, field: str, value: Any) -> list[Record]:
-        """Copies of the live records whose ``field`` equals ``value`` (index or scan).
-
-        Raises:
-            ApiError: 404 NOT_FOUND (object), 400 INVALID_FIELD (field).
-        """
-        obj = self._require_object(object_name)
-        fdef = obj.field(field)
-        if fdef is None:
-            raise dml.invalid_field(obj, field)
-        found = self.lookup(obj.name, fdef.name, value)
-        if found is None:
-            wanted = indexes.key(fdef, value)
-            found = [r for r in self.rows(obj.name) if indexes.key(fdef, r[fdef.name]) == wanted]
-        return [dict(r) for r in found]
-
     def upsert(
         self,
         object_name: str,
@@ -379,25 +309,3 @@ class OrgWrites(OrgAccess):
                 return matches[0]["Id"], False
             body[fdef.name] = typed if not isinstance(typed, dt.date) else value
             return self.create(obj.name, body, user_id=user_id), True
-
-    def updated_ids(self, object_name: str, start: dt.datetime, end: dt.datetime) -> list[str]:
-        """Ids of live records whose SystemModstamp is in ``[start, end)``."""
-        obj = self._require_object(object_name)
-        return [
-            r["Id"]
-            for r in self._records[obj.name].values()
-            if not r["IsDeleted"] and start <= r["SystemModstamp"] < end
-        ]
-
-    def deleted_records(
-        self, object_name: str, start: dt.datetime, end: dt.datetime
-    ) -> list[tuple[str, dt.datetime]]:
-        """``(id, deletedDate)`` of records deleted in ``[start, end)``."""
-        obj = self._require_object(object_name)
-        out = []
-        for record_id, when in self._deleted_at.items():
-            if record_id.startswith(obj.key_prefix) and start <= when < end:
-                record = self._records[obj.name].get(record_id)
-                if record is not None and record["IsDeleted"]:
-                    out.append((record_id, when))
-        return out

@@ -292,7 +292,7 @@ def test_login_and_approve_pages(emu: Emulator) -> None:
         f"{emu.base}/services/oauth2/token", authorization_response=callback, code_verifier=verifier
     )
     assert token["id"].endswith(f"/{emu.people.user_id}")
-    assert emu.tokens.approved(CLIENT_ID, emu.people.user_id)
+    assert emu.tokens.codes.approved(CLIENT_ID, emu.people.user_id)
 
 
 def test_deny_redirects_with_access_denied(emu: Emulator) -> None:

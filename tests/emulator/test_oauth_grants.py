@@ -261,7 +261,7 @@ def test_jwt_bearer_audiences(emu: Emulator, sandbox: bool, audience: str) -> No
 
 def test_jwt_bearer_after_approval(emu: Emulator) -> None:
     emu.switches.jwt_requires_approval = True
-    emu.tokens.approve(CLIENT_ID, emu.people.user_id)
+    emu.tokens.codes.approve(CLIENT_ID, emu.people.user_id)
     assert _token(emu, _jwt(_assertion())).status_code == 200
 
 

@@ -137,11 +137,33 @@ def test_refresh_is_bound_to_its_client() -> None:
 def test_codes_expire_after_fifteen_minutes_of_org_time() -> None:
     store, org, _ = _store()
     kwargs = {"org_id": ORG_ID, "user_id": USER_ID, "client_id": CLIENT_ID}
-    code = store.create_code(**kwargs, redirect_uri="http://cb", scopes=["api"])
+    code = store.codes.create(**kwargs, redirect_uri="http://cb", scopes=["api"])
     org.advance(14 * 60)
-    assert store.code(code) is not None
+    assert store.codes.get(code) is not None
     org.advance(61)
-    assert store.code(code) is None
+    assert store.codes.get(code) is None
+
+
+def test_a_consumed_code_never_works_again() -> None:
+    store, _, _ = _store()
+    code = store.codes.create(
+        org_id=ORG_ID, user_id=USER_ID, client_id=CLIENT_ID, redirect_uri="http://cb", scopes=[]
+    )
+    found = store.codes.get(code)
+    assert found is not None and found.user_id == USER_ID and found.scopes == frozenset()
+    assert re.fullmatch(r"aPrx[A-Za-z0-9._]{60,}==", code)
+    store.codes.consume(code)
+    assert store.codes.get(code) is None
+
+
+@pytest.mark.parametrize(
+    ("client_id", "user_id", "approved"),
+    [(CLIENT_ID, USER_ID, True), ("3MVGother", USER_ID, False), (CLIENT_ID, "005other", False)],
+)
+def test_approvals_are_per_app_and_user(client_id: str, user_id: str, approved: bool) -> None:
+    store, _, _ = _store()
+    store.codes.approve(CLIENT_ID, USER_ID)
+    assert store.codes.approved(client_id, user_id) is approved
 
 
 def test_persistence_round_trip() -> None:
@@ -157,7 +179,7 @@ def test_persistence_round_trip() -> None:
     child = store.refresh(family.refresh_token, client_id=CLIENT_ID)
     assert child is not None
     lone = store.issue(org_id=OTHER_ORG, user_id=USER_ID, client_id=CLIENT_ID)
-    code = store.create_code(
+    code = store.codes.create(
         org_id=ORG_ID,
         user_id=USER_ID,
         client_id=CLIENT_ID,
@@ -166,7 +188,7 @@ def test_persistence_round_trip() -> None:
         code_challenge="abc",
         nonce="n-1",
     )
-    store.approve(CLIENT_ID, USER_ID)
+    store.codes.approve(CLIENT_ID, USER_ID)
 
     saved = json.loads(json.dumps(store.to_dict()))
     loaded = TokenStore.from_dict(saved, Directory([org.org, _Clocked(OTHER_ORG).org]))
@@ -174,8 +196,8 @@ def test_persistence_round_trip() -> None:
     assert loaded.to_dict() == saved
     assert loaded.validate(family.access_token) == store.validate(family.access_token)
     assert loaded.validate(lone.access_token).org_id == OTHER_ORG
-    assert loaded.approved(CLIENT_ID, USER_ID)
-    restored = loaded.code(code)
+    assert loaded.codes.approved(CLIENT_ID, USER_ID)
+    restored = loaded.codes.get(code)
     assert restored is not None and restored.code_challenge == "abc" and restored.nonce == "n-1"
     # The refresh family survived: revoking it takes both access tokens.
     assert loaded.revoke(family.refresh_token)
