@@ -207,9 +207,19 @@ async def handed_off(tx: Transaction, workspace_id: str) -> list[EmailSession]:
     return [session_from_row(r) for r in rows]
 
 
-async def workspaces_with_handoffs(tx: Transaction) -> list[str]:
-    """Workspaces with at least one handed-off session (global maintenance)."""
-    rows = await tx.fetch_all("email_workspaces_with_handoffs")
+async def resolved_since(
+    tx: Transaction, workspace_id: str, since: dt.datetime
+) -> list[EmailSession]:
+    """Sessions with a Case resolved after ``since`` (watched for a reopening)."""
+    rows = await tx.fetch_all(
+        "email_session_resolved_since", {"workspace_id": workspace_id, "since": since}
+    )
+    return [session_from_row(r) for r in rows]
+
+
+async def workspaces_to_reconcile(tx: Transaction, *, resolved_since: dt.datetime) -> list[str]:
+    """Workspaces with a handed-off session, or one resolved after ``resolved_since``."""
+    rows = await tx.fetch_all("email_workspaces_to_reconcile", {"resolved_since": resolved_since})
     return [str(r["workspace_id"]) for r in rows]
 
 

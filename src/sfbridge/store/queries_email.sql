@@ -171,9 +171,19 @@ UPDATE email_sessions SET status = 'handed_off', case_closed = false, resolved_a
     updated_at = clock_timestamp()
 WHERE workspace_id = %(workspace_id)s AND id = %(session_id)s;
 
--- name: email_workspaces_with_handoffs
--- Global maintenance: the reconciliation visits every workspace with an open handoff.
-SELECT DISTINCT workspace_id FROM email_sessions WHERE status = 'handed_off' AND case_id IS NOT NULL;
+-- name: email_session_resolved_since
+-- Resolved sessions whose Case may be reopened in Salesforce (the reconciliation's watch list).
+SELECT * FROM email_sessions
+WHERE workspace_id = %(workspace_id)s AND status = 'resolved' AND case_id IS NOT NULL
+  AND resolved_at > %(since)s
+ORDER BY id;
+
+-- name: email_workspaces_to_reconcile
+-- Global maintenance: the reconciliation visits every workspace with an open handoff or a
+-- session resolved since %(resolved_since)s.
+SELECT DISTINCT workspace_id FROM email_sessions
+WHERE case_id IS NOT NULL
+  AND (status = 'handed_off' OR (status = 'resolved' AND resolved_at > %(resolved_since)s));
 
 -- ===== messages =======================================================================
 

@@ -17,6 +17,8 @@ from sfbridge.core.handoff import DEFAULT_PHRASES, HandoffRules, OfficeHours, Ou
 from sfbridge.core.loops import RateLimit
 
 SETTINGS_KEY = "email"
+#: The longest a resolved session is watched for its Case being reopened.
+MAX_REOPEN_WATCH_DAYS = 365
 _FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -105,6 +107,9 @@ class EmailSettings(BaseModel):
     # -- threading and re-engagement
     reopen_window_days: float = Field(default=0, ge=0, le=365)
     reopen_status: str = Field(default="New", min_length=1, max_length=40)
+    #: how long the reconciliation keeps checking a resolved session's Case for a reopening
+    #: done in Salesforce (0: only the webhook notices)
+    reopen_watch_days: int = Field(default=14, ge=0, le=MAX_REOPEN_WATCH_DAYS)
     subject_window_hours: float = Field(default=72, ge=0, le=24 * 90)
     subject_tags: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = None
     # -- loops

@@ -25,6 +25,7 @@ from sfbridge.services import tracing
 from sfbridge.services.email.intake import load_settings
 from sfbridge.services.email.replies import queue_message
 from sfbridge.services.email.runtime import EmailRuntime
+from sfbridge.services.email.settings import MAX_REOPEN_WATCH_DAYS
 from sfbridge.services.email.sftime import parse_sf_datetime, soql_time
 from sfbridge.store import email_sessions
 from sfbridge.store.email_sessions import EmailSession
@@ -40,7 +41,7 @@ CASE_SOQL = (
     "(SELECT Id, TextBody, Subject, Incoming, FromName, FromAddress, CreatedById, CreatedDate "
     "FROM EmailMessages WHERE Incoming = false AND CreatedDate >= {cursor} "
     "ORDER BY CreatedDate) "
-    "FROM Case WHERE Id IN {ids}"
+    "FROM Case WHERE Id IN {ids}{only_open}"
 )
 
 
@@ -126,9 +127,21 @@ async def integration_user(rt: EmailRuntime, workspace_id: str) -> str | None:
 
 
 async def sync_sessions(
-    rt: EmailRuntime, workspace_id: str, sessions: Sequence[EmailSession]
+    rt: EmailRuntime,
+    workspace_id: str,
+    sessions: Sequence[EmailSession],
+    *,
+    open_only: bool = False,
 ) -> list[SyncOutcome]:
-    """Read the Cases of these sessions (one SOQL per 200) and apply what is new."""
+    """Read the Cases of these sessions (one SOQL per 200) and apply what is new.
+
+    Args:
+        rt: The email runtime.
+        workspace_id: The sessions' workspace.
+        sessions: Sessions with a Case.
+        open_only: Read only the Cases that are open now (a resolved session's Case that
+            was reopened); the others are left alone.
+    """
     outcomes: list[SyncOutcome] = []
     if not sessions:
         return outcomes
@@ -141,7 +154,9 @@ async def sync_sessions(
         cursors = [s.sf_cursor or s.handoff_started_at or s.created_at for s in part]
         cursor = soql_time(min(cursors))
         soql = CASE_SOQL.format(
-            cursor=format_soql("{}", cursor), ids=format_soql("{}", [s.case_id for s in part])
+            cursor=format_soql("{}", cursor),
+            ids=format_soql("{}", [s.case_id for s in part]),
+            only_open=" AND IsClosed = false" if open_only else "",
         )
         records = await client.query_all(soql, priority=Priority.URGENT)
         by_case = {str(r.get("Id")): r for r in records}
@@ -251,15 +266,35 @@ async def handle_webhook_event(rt: EmailRuntime, workspace_id: str, event_id: in
 
 
 async def reconcile(rt: EmailRuntime) -> int:
-    """The periodic reconciliation: catch replies and closures whose webhook never came."""
+    """The periodic reconciliation: catch what a webhook that never came would have told.
+
+    Per workspace, one SOQL query per 200 handed-off sessions (rep replies, closure), and
+    one per 200 sessions resolved in the last ``reopen_watch_days`` days that reads only
+    Cases open again (reopened in Salesforce: the session is handed off again).
+
+    Returns:
+        The number of rep replies found.
+    """
+    now = rt.clock()
     async with rt.db.transaction() as tx:
-        workspaces = await email_sessions.workspaces_with_handoffs(tx)
+        workspaces = await email_sessions.workspaces_to_reconcile(
+            tx, resolved_since=now - dt.timedelta(days=MAX_REOPEN_WATCH_DAYS)
+        )
     total = 0
     for workspace_id in workspaces:
         async with rt.db.transaction() as tx:
+            settings = await load_settings(tx, workspace_id)
             sessions = await email_sessions.handed_off(tx, workspace_id)
+            watched = (
+                await email_sessions.resolved_since(
+                    tx, workspace_id, now - dt.timedelta(days=settings.reopen_watch_days)
+                )
+                if settings.reopen_watch_days > 0
+                else []
+            )
         try:
             outcomes = await sync_sessions(rt, workspace_id, sessions)
+            outcomes += await sync_sessions(rt, workspace_id, watched, open_only=True)
         except ReconnectNeeded:
             continue
         except Exception:  # one workspace's failure must not stop the others
