@@ -18,61 +18,40 @@ import secrets as pysecrets
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sfbridge.errors import BridgeError
 from sfbridge.salesforce import oauth
 from sfbridge.salesforce.errors import SalesforceError
 from sfbridge.salesforce.tokens import TokenSet
 from sfbridge.secrets import SecretBox
+from sfbridge.services.connection_setup import (
+    FLOW_HINTS,
+    FLOW_NAMES,
+    SAVE_FIRST,
+    CallbackRejected,
+    ConnectionProblem,
+    InvalidSetup,
+    UnknownWorkspace,
+    check_setup,
+)
 from sfbridge.services.sfaccess import SalesforceAccess, server_grant, token_set
 from sfbridge.settings import Settings
 from sfbridge.store import connections, workspaces
 from sfbridge.store.connections import AuthFlow, ConnectionStatus, SfConnection
 from sfbridge.store.db import Database
 
+__all__ = [
+    "CALLBACK_PATH",
+    "WEBHOOK_PREFIX",
+    "CallbackRejected",
+    "ConnectOutcome",
+    "ConnectionProblem",
+    "ConnectionService",
+    "ConnectionView",
+    "InvalidSetup",
+    "UnknownWorkspace",
+]
+
 CALLBACK_PATH = "/oauth/callback"
 WEBHOOK_PREFIX = "/hooks/salesforce/"
-
-_SAVE_FIRST = "Save the connected app's client id, client secret and login URL first."
-_FLOW_NAMES = {
-    AuthFlow.WEB_SERVER: "web server",
-    AuthFlow.JWT_BEARER: "JWT bearer",
-    AuthFlow.CLIENT_CREDENTIALS: "client credentials",
-}
-_FLOW_HINTS = {
-    AuthFlow.WEB_SERVER: "Click Connect again.",
-    AuthFlow.JWT_BEARER: (
-        "Check that the app's certificate matches the private key, that the user is "
-        "pre-authorized (Admin approved users are pre-authorized) and the login URL is right."
-    ),
-    AuthFlow.CLIENT_CREDENTIALS: (
-        "Check the client secret, that Enable Client Credentials Flow is ticked with a Run As "
-        "user, and that the login URL is your My Domain URL."
-    ),
-}
-
-
-def _flow(value: AuthFlow | str) -> AuthFlow:
-    try:
-        return AuthFlow(value)
-    except ValueError:
-        choices = ", ".join(f.value for f in AuthFlow)
-        raise InvalidSetup(f"Unknown flow {value!r}; choose one of {choices}.") from None
-
-
-class ConnectionProblem(BridgeError):
-    """The Salesforce connection cannot do that."""
-
-
-class InvalidSetup(ConnectionProblem):
-    """The connection setup is incomplete or invalid; the message says which field to fix."""
-
-
-class UnknownWorkspace(BridgeError):
-    """No such workspace."""
-
-
-class CallbackRejected(BridgeError):
-    """The sign-in coming back from Salesforce was refused."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -213,21 +192,9 @@ class ConnectionService:
             InvalidRow: the secret is neither given nor stored.
             UnknownWorkspace: no such workspace.
         """
-        chosen = _flow(flow)
-        client_id = client_id.strip()
-        if not client_id:
-            raise InvalidSetup("Enter the connected app's Consumer Key as the client id.")
-        username = (username or "").strip() or None
-        if chosen is AuthFlow.JWT_BEARER:
-            if username is None:
-                raise InvalidSetup(
-                    "Enter the Salesforce username sfbridge acts as (JWT bearer flow)."
-                )
-            if private_key_pem is not None:
-                problem = oauth.private_key_problem(private_key_pem)
-                if problem:
-                    raise InvalidSetup(problem[0].upper() + problem[1:] + ".")
-                private_key_pem = private_key_pem.strip() + "\n"
+        setup = check_setup(
+            flow, client_id=client_id, username=username, private_key_pem=private_key_pem
+        )
         async with self._db.transaction() as tx:
             ws = await workspaces.get(tx, workspace_id)
             if ws is None:
@@ -237,18 +204,18 @@ class ConnectionService:
                 allowed_hosts=(*self._settings.allowed_login_hosts, *self._extra_hosts),
                 demo=ws.is_demo or self._settings.demo.value == "on",
             )
-            if chosen is AuthFlow.CLIENT_CREDENTIALS:
+            if setup.flow is AuthFlow.CLIENT_CREDENTIALS:
                 oauth.check_client_credentials_login_url(checked)
             await connections.save_setup(
                 tx,
                 self._box,
                 workspace_id,
-                flow=chosen,
+                flow=setup.flow,
                 login_url=checked,
-                client_id=client_id,
+                client_id=setup.client_id,
                 client_secret=client_secret or None,
-                jwt_username=username,
-                private_key_pem=private_key_pem if chosen is AuthFlow.JWT_BEARER else None,
+                jwt_username=setup.username,
+                private_key_pem=setup.private_key_pem,
             )
         self._access.forget(workspace_id)
         return await self.view(workspace_id)
@@ -269,7 +236,7 @@ class ConnectionService:
                 raise UnknownWorkspace()
             conn = await connections.get(tx, self._box, workspace_id)
         if conn is None:
-            raise ConnectionProblem(_SAVE_FIRST)
+            raise ConnectionProblem(SAVE_FIRST)
         if conn.auth_flow is AuthFlow.WEB_SERVER:
             url = await self.start_connect(workspace_id)
             return ConnectOutcome(
@@ -280,10 +247,10 @@ class ConnectionService:
             tokens = await server_grant(conn, http)
             who = await oauth.identity(http, tokens, login_url=conn.login_url)
         except SalesforceError as exc:
-            reason = f"Salesforce refused the {_FLOW_NAMES[conn.auth_flow]} sign-in: {exc}"
+            reason = f"Salesforce refused the {FLOW_NAMES[conn.auth_flow]} sign-in: {exc}"
             async with self._db.transaction() as tx:
                 await connections.record_error(tx, workspace_id, error=reason)
-            raise ConnectionProblem(f"{reason}. {_FLOW_HINTS[conn.auth_flow]}") from exc
+            raise ConnectionProblem(f"{reason}. {FLOW_HINTS[conn.auth_flow]}") from exc
         await self._store_connected(workspace_id, conn.login_url, tokens, who)
         return ConnectOutcome(
             flow=conn.auth_flow, authorize_url=None, view=await self.view(workspace_id)
@@ -301,10 +268,10 @@ class ConnectionService:
         async with self._db.transaction() as tx:
             conn = await connections.get(tx, self._box, workspace_id)
             if conn is None:
-                raise ConnectionProblem(_SAVE_FIRST)
+                raise ConnectionProblem(SAVE_FIRST)
             if conn.auth_flow is not AuthFlow.WEB_SERVER:
                 raise ConnectionProblem(
-                    f"This workspace uses the {_FLOW_NAMES[conn.auth_flow]} flow, which "
+                    f"This workspace uses the {FLOW_NAMES[conn.auth_flow]} flow, which "
                     "connects without a browser: use Connect (POST .../connection/connect)."
                 )
             await connections.create_oauth_state(
