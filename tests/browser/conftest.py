@@ -59,6 +59,7 @@ class Served:
 
     proc: subprocess.Popen[str]
     output: list[str]
+    data_dir: Path
     base: str
     smtp_port: int
     admin_key: str
@@ -76,6 +77,16 @@ class Served:
         with urllib.request.urlopen(request, timeout=10) as resp:
             raw = resp.read()
         return json.loads(raw) if raw else None
+
+    def database_url(self) -> str:
+        """The URL of the server's embedded Postgres (read from its postmaster.pid)."""
+        pid_file = self.data_dir / "pg" / "postmaster.pid"
+        assert pid_file.exists(), "the embedded Postgres is not running"
+        # Lines: pid, data dir, start time, port, socket dir, listen address, ...
+        lines = pid_file.read_text().splitlines()
+        if lines[4].strip():
+            return f"postgresql://postgres:@/sfbridge?host={lines[4].strip()}"
+        return f"postgresql://postgres:@{lines[5].strip()}:{lines[3].strip()}/sfbridge"
 
     def send_mail(self, *, sender: str, subject: str, body: str, name: str = "") -> None:
         """Send one message to the demo support address over SMTP."""
@@ -120,6 +131,7 @@ def _start(data_dir: Path) -> Served:
             return Served(
                 proc=proc,
                 output=output,
+                data_dir=data_dir,
                 base=f"http://127.0.0.1:{port}",
                 smtp_port=smtp_port,
                 admin_key=key.group(0),

@@ -45,7 +45,12 @@ async def home(request: Request) -> Response:
             one = await workspaces.get(tx, who.workspace_id or "")
             found = [one] if one else []
     if not who.is_admin and len(found) == 1:
-        return RedirectResponse(f"/admin/workspaces/{found[0].id}", status_code=303)
+        notes = request.query_params
+        return go(
+            f"/admin/workspaces/{found[0].id}",
+            notes.get("message"),
+            problem=notes.get("problem"),
+        )
     return render(request, "workspaces.html", workspaces=found, who=who)
 
 

@@ -8,6 +8,7 @@ naming the field as the form labels it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -59,6 +60,7 @@ _TEXT = (
     "from_name",
 )
 _OPTIONAL = ("marker_field", "priority", "owner_id")
+_TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?$")
 
 
 class SettingsFormInvalid(PageError):
@@ -96,20 +98,35 @@ def to_form(settings: EmailSettings) -> dict[str, str]:
     return form
 
 
-def _spans(day: int, text: str) -> tuple[list[list[str]], list[str]]:
-    spans: list[list[str]] = []
+def clock(text: str) -> str | None:
+    """``9`` or ``9:30`` or ``09.30`` -> ``09:00`` / ``09:30``; ``None`` when not a 24-hour time."""
+    found = _TIME.match(text.strip())
+    if found is None:
+        return None
+    hour, minute = int(found.group(1)), int(found.group(2) or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return f"{hour:02d}:{minute:02d}"
+
+
+def spans(day: int, text: str) -> tuple[list[list[str]], list[str]]:
+    """One weekday's field (``09:00-12:00, 13:00-17:00``) as [[start, end], ...] and problems."""
+    found: list[list[str]] = []
     problems: list[str] = []
+    where = f"Office hours, {WEEKDAYS[day]}"
     for part in (p.strip() for p in text.split(",")):
         if not part:
             continue
         start, sep, end = part.replace("–", "-").partition("-")
         if not sep:
-            problems.append(
-                f"Office hours, {WEEKDAYS[day]}: write a span as 09:00-17:00, not {part!r}"
-            )
+            problems.append(f"{where}: write a span as 09:00-17:00, not {part!r}")
             continue
-        spans.append([start.strip(), end.strip()])
-    return spans, problems
+        times = [clock(start), clock(end)]
+        if times[0] is None or times[1] is None:
+            problems.append(f"{where}: {part!r} is not a span of 24-hour times like 09:00-17:00")
+            continue
+        found.append([times[0], times[1]])
+    return found, problems
 
 
 def from_form(form: Mapping[str, str]) -> EmailSettings:
@@ -130,21 +147,23 @@ def from_form(form: Mapping[str, str]) -> EmailSettings:
     if form.get("office_hours_on"):
         weekly: dict[int, list[list[str]]] = {}
         for day in range(7):
-            spans, wrong = _spans(day, form.get(f"hours_{day}", ""))
+            day_spans, wrong = spans(day, form.get(f"hours_{day}", ""))
             problems.extend(wrong)
-            if spans:
-                weekly[day] = spans
+            if day_spans:
+                weekly[day] = day_spans
         raw["office_hours"] = {
             "tz": form.get("tz", "").strip() or "UTC",
             "weekly": weekly,
             "holidays": _lines(form.get("holidays", "")),
         }
+    try:
+        settings = EmailSettings.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(_sentence(e) for e in exc.errors())
+        raise SettingsFormInvalid(tuple(problems)) from exc
     if problems:
         raise SettingsFormInvalid(tuple(problems))
-    try:
-        return EmailSettings.model_validate(raw)
-    except ValidationError as exc:
-        raise SettingsFormInvalid(tuple(_sentence(e) for e in exc.errors())) from exc
+    return settings
 
 
 def _sentence(error: Mapping[str, Any]) -> str:
