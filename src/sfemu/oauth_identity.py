@@ -21,9 +21,8 @@ from sfemu.model import ApiError, Record, format_datetime
 from sfemu.oauth_directory import Directory, OrgView
 from sfemu.oauth_token import JSON_TYPE, NO_STORE, base_url, identity_url
 from sfemu.tokens import Session, TokenStore
+from sfemu.versions import LATEST_API_VERSION
 
-#: What ``version=latest`` stands for in identity URLs.
-LATEST_API_VERSION: Final = "59.0"
 _VERSION = re.compile(r"^v?(\d{2,3}\.0)$")
 
 #: ``urls`` of the identity response: name -> path under the base URL.

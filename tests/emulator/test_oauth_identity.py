@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from sfemu.rest.wire import parse_version
 from tests.emulator.oauth_harness import (
     CALLBACK,
     CLIENT_ID,
@@ -80,7 +81,14 @@ def test_identity_with_15_char_ids_and_version(emu: Emulator) -> None:
     latest = _get(
         emu, f"/id/{ORG_ID}/{emu.people.user_id}", _access_token(emu), version="latest"
     ).json()
-    assert latest["urls"]["sobjects"] == f"{emu.base}/services/data/v59.0/sobjects/"
+    assert latest["urls"]["sobjects"] == f"{emu.base}/services/data/v62.0/sobjects/"
+
+
+def test_identity_latest_is_the_rest_latest(emu: Emulator) -> None:
+    body = _get(
+        emu, f"/id/{ORG_ID}/{emu.people.user_id}", _access_token(emu), version="latest"
+    ).json()
+    assert body["urls"]["rest"] == f"{emu.base}/services/data/v{parse_version('latest')}/"
 
 
 def test_identity_accepts_oauth_token_parameter(emu: Emulator) -> None:

@@ -14,11 +14,12 @@ from sfemu.callouts import CalloutError
 from sfemu.faults import FaultError
 from sfemu.model import ApiError
 from sfemu.runtime import Emulator, OrgState
+from sfemu.versions import LATEST_API_VERSION
 
 PREFIX = "/_emulator"
 KEY_HEADER = "x-emulator-key"
-#: The API version record ``attributes.url`` values are written under.
-WIRE_PREFIX = "/services/data/v62.0"
+#: Record ``attributes.url`` values are written under the latest API version.
+WIRE_PREFIX = f"/services/data/v{LATEST_API_VERSION}"
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

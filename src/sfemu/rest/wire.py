@@ -13,14 +13,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sfemu.model import ApiError, format_datetime
+from sfemu.versions import LATEST_API_VERSION, LATEST_VERSION, OLDEST_VERSION
 
 if TYPE_CHECKING:
     from sfemu.runtime import OrgState
 
 CONTENT_TYPE = "application/json;charset=UTF-8"
-#: The version ``latest`` stands for, and the oldest one listed.
-LATEST_VERSION = 62
-OLDEST_VERSION = 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -170,7 +168,7 @@ def versions(base: str = "") -> list[dict[str, str]]:
 def parse_version(segment: str) -> str | None:
     """``v59.0`` -> ``"59.0"``, ``latest`` -> the newest; None when not a known version."""
     if segment == "latest":
-        return f"{LATEST_VERSION}.0"
+        return LATEST_API_VERSION
     if len(segment) < 4 or segment[0] != "v" or not segment.endswith(".0"):
         return None
     digits = segment[1:-2]
