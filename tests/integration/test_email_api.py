@@ -10,6 +10,9 @@ import pytest
 from procrastinate import App
 
 from sfbridge.compose import build_deps
+from sfbridge.deps import Deps
+from sfbridge.services.connections import UnknownWorkspace
+from sfbridge.services.email import apex
 from sfbridge.services.email.runtime import DevMailboxTransport
 from sfbridge.settings import Settings
 from sfbridge.store import apikeys, workspaces
@@ -35,6 +38,7 @@ class Api:
     other: httpx.AsyncClient  #: a key of another workspace
     workspace_id: str
     harness: Harness
+    deps: Deps
 
     @property
     def base(self) -> str:
@@ -81,6 +85,7 @@ async def api_fixture(
                 harness=Harness(
                     db=db, app=email_app, rt=rt, sf=salesforce, workspace_id=ws, http=http
                 ),
+                deps=deps,
             )
 
 
@@ -236,3 +241,23 @@ async def test_setup_apex_names_the_webhook_url(api: Api) -> None:
     assert "SfbridgeCalloutTest.cls" in names and "SfbridgeCaseCommentTrigger.trigger" in names
     callout = next(f["body"] for f in body["files"] if f["name"] == "SfbridgeCallout.cls")
     assert "@future(callout=true)" in callout and "callout:sfbridge?caseId=" in callout
+
+
+async def test_apex_setup_text_holds_what_the_api_serves(api: Api) -> None:
+    text = await apex.apex_setup_text(api.deps, api.workspace_id)
+    body = (await api.client.get(f"{api.base}/setup/apex")).json()
+    assert body["webhook_url"].startswith("https://bridge.example.com/hooks/salesforce/")
+    assert f"URL '{body['webhook_url']}'" in text
+    assert len(body["files"]) == 5
+    for file in body["files"]:
+        assert f"// ===== {file['name']} =====\n{file['body']}" in text
+
+
+async def test_apex_setup_text_before_connecting_and_for_no_workspace(api: Api) -> None:
+    async with api.harness.db.transaction() as tx:
+        fresh = await workspaces.create(tx, name="Not connected yet")
+    text = await apex.apex_setup_text(api.deps, fresh.id)
+    assert "<connect Salesforce first: the webhook URL appears then>" in text
+    assert "/hooks/salesforce/" not in text
+    with pytest.raises(UnknownWorkspace):
+        await apex.apex_setup_text(api.deps, "ws_that_does_not_exist")

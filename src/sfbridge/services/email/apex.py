@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sfbridge.services.email.errors import EmailError
+
+if TYPE_CHECKING:
+    from sfbridge.deps import Deps
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
 
@@ -191,3 +195,25 @@ def render_text(bundle: ApexBundle) -> str:
     for file in bundle.files:
         parts.append(f"// ===== {file.name} =====\n{file.body}")
     return "\n\n".join(parts)
+
+
+async def apex_bundle(deps: Deps, workspace_id: str) -> ApexBundle:
+    """The Apex bundle of one workspace, with its current webhook URL (API and pages).
+
+    Raises:
+        UnknownWorkspace: no such workspace.
+    """
+    view = await deps.connections.view(workspace_id)
+    return render_bundle(webhook_url=view.webhook_url)
+
+
+async def apex_setup_text(deps: Deps, workspace_id: str) -> str:
+    """What ``sfbridge setup apex --workspace ID`` prints: instructions, then every file.
+
+    Before Salesforce is connected the webhook URL is not known yet; the text says so where
+    the URL would be.
+
+    Raises:
+        UnknownWorkspace: no such workspace.
+    """
+    return render_text(await apex_bundle(deps, workspace_id))

@@ -375,9 +375,7 @@ async def dev_mailbox(
 @router.get("/setup/apex", response_model=ApexOut)
 async def setup_apex(ws: str, request: Request, caller: Caller) -> ApexOut:
     """The Apex to install in Salesforce, with this workspace's webhook URL."""
-    deps = deps_of(request)
-    view = await deps.connections.view(caller.check_workspace(ws))
-    bundle = apex.render_bundle(webhook_url=view.webhook_url)
+    bundle = await apex.apex_bundle(deps_of(request), caller.check_workspace(ws))
     return ApexOut(
         named_credential=bundle.named_credential,
         webhook_url=bundle.webhook_url,
