@@ -18,7 +18,7 @@ from sfbridge import jobs
 from sfbridge.deps import DemoOrg, Deps
 from sfbridge.salesforce.governor import Governor
 from sfbridge.secrets import SecretBox, box_for
-from sfbridge.services import tracing
+from sfbridge.services import refresh, tracing
 from sfbridge.services.connections import ConnectionService
 from sfbridge.services.email import tasks as email_tasks
 from sfbridge.services.sfaccess import SalesforceAccess
@@ -32,7 +32,7 @@ SALESFORCE_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=30.0, pool=30
 
 def task_registrars() -> list[Callable[[Blueprint], None]]:
     """Every feature's task registrar (each feature adds its own here)."""
-    return [email_tasks.register]
+    return [email_tasks.register, refresh.register]
 
 
 def new_http_client(*, verify: bool | str = True) -> httpx.AsyncClient:

@@ -38,6 +38,7 @@ STATUS: tuple[tuple[type[errors.BridgeError], int, str], ...] = (
     (email_errors.InvalidSettings, 422, "invalid"),
     (email_errors.UnknownRecipient, 404, "not_found"),
     (connections.CallbackRejected, 400, "callback_rejected"),
+    (connections.InvalidSetup, 422, "invalid_setup"),
     (connections.ConnectionProblem, 409, "connection_problem"),
     (sf_errors.InvalidLoginUrl, 422, "invalid_login_url"),
     (sf_errors.ReconnectNeeded, 409, "salesforce_not_connected"),
