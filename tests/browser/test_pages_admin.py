@@ -61,6 +61,9 @@ def test_email_settings_show_mistakes_keep_what_was_typed_and_save(
     )
     expect(problems).to_contain_text("Office hours, Monday: '9am-5pm' is not a span")
     expect(admin.get_by_label("Tuesday")).to_have_value("09:00-12:00, 13:00-17:30")
+    expect(admin.get_by_label("Monday")).to_have_attribute("aria-invalid", "true")
+    expect(admin.get_by_label("Marker field")).to_have_attribute("aria-invalid", "true")
+    expect(admin.get_by_label("Tuesday")).not_to_have_attribute("aria-invalid", "true")
     expect(admin.get_by_label("Handoff keywords")).to_have_value("refund\nlawyer")
     shot(admin, "11-email-settings-errors")
 
@@ -121,6 +124,7 @@ def test_failed_job_is_listed_and_replay_runs_it(admin: Page, served: Served, de
         )
     admin.goto(f"/admin/workspaces/{demo_id}/jobs")
     row_el = admin.get_by_role("row").filter(has_text=f"#{job_id}")
+    expect(row_el).to_contain_text("Create the Case")
     expect(row_el).to_contain_text("sfbridge:handoff")
     expect(row_el).to_contain_text("503 SERVER_UNAVAILABLE")
     shot(admin, "14-failed-jobs")
@@ -217,3 +221,21 @@ def test_every_control_has_a_label_and_the_current_tab_is_marked(
     expect(current).to_have_count(1)
     assert current.get_attribute("href") == f"/admin/workspaces/{demo_id}{path}"
     assert admin.title().endswith("· sfbridge")
+
+
+@pytest.mark.parametrize("path", ["", "/conversations", "/email-settings", "/apex", "/jobs"])
+def test_pages_fit_a_phone_screen(admin: Page, demo_id: str, path: str) -> None:
+    admin.set_viewport_size({"width": 390, "height": 844})
+    admin.goto(f"/admin/workspaces/{demo_id}{path}")
+    # What sticks out: elements whose content is wider than they are and does not scroll.
+    measured = admin.evaluate(
+        """() => ({
+            overflow: document.documentElement.scrollWidth - window.innerWidth,
+            wide: [...document.querySelectorAll('body *')]
+              .filter(el => el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === 'visible')
+              .map(el => el.tagName + '.' + el.className + ' ' + el.scrollWidth + '/' + el.clientWidth)
+              .slice(0, 8),
+        })"""
+    )
+    shot(admin, f"20-phone{path.replace('/', '-') or '-overview'}")
+    assert measured["overflow"] <= 0, measured["wide"]

@@ -5,10 +5,13 @@ Kept next to the browser tests of the same page; it needs no fixture.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from sfbridge.services.email.settings import EmailSettings
-from sfbridge.web.pages.common import handoff_reason, with_note
+from sfbridge.web.pages.common import handoff_reason, when, with_note
+from sfbridge.web.pages.operations import job_label
 from sfbridge.web.pages.settings_form import SettingsFormInvalid, clock, from_form, to_form
 
 
@@ -97,6 +100,26 @@ def test_mistakes_come_back_as_sentences_naming_the_field(
     assert any(p.startswith(problem) for p in raised.value.problems), raised.value.problems
 
 
+@pytest.mark.parametrize(
+    ("changes", "fields"),
+    [
+        ({"marker_field": "x y", "origin": ""}, {"marker_field"}),
+        (
+            {"office_hours_on": "on", "hours_1": "9am-5pm", "owner_id": "bob"},
+            {"hours_1", "owner_id"},
+        ),
+        ({"office_hours_on": "on", "hours_3": "17:00-09:00"}, {"tz"}),
+        ({"office_hours_on": "on", "tz": "Nowhere/Land"}, {"tz"}),
+        ({"office_hours_on": "on", "holidays": "2026-13-01"}, {"holidays"}),
+    ],
+)
+def test_every_mistake_marks_its_form_field(changes: dict[str, str], fields: set[str]) -> None:
+    with pytest.raises(SettingsFormInvalid) as raised:
+        from_form({**to_form(EmailSettings()), **changes})
+    assert raised.value.fields == fields
+    assert len(raised.value.problems) == len(fields)
+
+
 def test_office_hours_off_ignores_the_hour_fields_and_empty_numbers_take_defaults() -> None:
     form = {**to_form(EmailSettings()), "hours_0": "nonsense", "flood_window_seconds": " "}
     read = from_form(form)
@@ -137,3 +160,31 @@ def test_notes_ride_in_the_query_before_the_fragment(
 )
 def test_handoff_reasons_read_as_sentences(stored: str | None, shown: str) -> None:
     assert handoff_reason(stored) == shown
+
+
+@pytest.mark.parametrize(
+    ("task", "label"),
+    [
+        ("sfbridge:handoff", "Create the Case"),
+        ("sfbridge:send_reply", "Email a reply to the customer"),
+        ("push_message", "Add a message to the Case"),
+        ("sfbridge:log_call_batch", "log call batch"),
+    ],
+)
+def test_job_labels(task: str, label: str) -> None:
+    assert job_label(task) == label
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, ""),
+        (dt.datetime(2026, 5, 1, 14, 3, 59, tzinfo=dt.UTC), "2026-05-01 14:03 UTC"),
+        (
+            dt.datetime(2026, 5, 1, 16, 3, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+            "2026-05-01 14:03 UTC",
+        ),
+    ],
+)
+def test_times_show_in_utc(value: dt.datetime | None, shown: str) -> None:
+    assert when(value) == shown

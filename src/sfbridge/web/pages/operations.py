@@ -22,13 +22,30 @@ MARKS = {
 }
 
 
+#: What a job does, for the failed-jobs page (the task name stays shown beside it).
+JOB_LABELS = {
+    "process_inbound_mail": "Read a received email",
+    "handoff": "Create the Case",
+    "push_message": "Add a message to the Case",
+    "send_reply": "Email a reply to the customer",
+    "handle_webhook_event": "Apply a change from Salesforce",
+    "reconcile_cases": "Catch up on missed Case changes",
+}
+
+
+def job_label(task_name: str) -> str:
+    """``sfbridge:handoff`` -> ``Create the Case`` (unknown tasks: the bare name)."""
+    short = task_name.rpartition(":")[2]
+    return JOB_LABELS.get(short, short.replace("_", " "))
+
+
 @router.get("/admin/workspaces/{workspace_id}/jobs")
 async def failed_jobs(request: Request, workspace_id: str) -> HTMLResponse:
     """Jobs that ran out of attempts, newest first, each with its last error."""
     ctx = await workspace_context(request, workspace_id)
     async with deps_of(request).db.transaction() as tx:
         found = await jobs.list_failed_jobs(tx, workspace_id)
-    return render_ws(request, ctx, "failed_jobs.html", tab="jobs", jobs=found)
+    return render_ws(request, ctx, "failed_jobs.html", tab="jobs", jobs=found, label=job_label)
 
 
 @router.post("/admin/workspaces/{workspace_id}/jobs/{job_id}/replay")

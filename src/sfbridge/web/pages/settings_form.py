@@ -66,9 +66,10 @@ _TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?$")
 class SettingsFormInvalid(PageError):
     """The email settings form has values the settings do not accept."""
 
-    def __init__(self, problems: tuple[str, ...]) -> None:
+    def __init__(self, problems: tuple[str, ...], fields: frozenset[str] = frozenset()) -> None:
         super().__init__("; ".join(problems))
-        self.problems = problems
+        self.problems = problems  #: one sentence per mistake
+        self.fields = fields  #: the form fields to mark invalid
 
 
 def _lines(text: str) -> list[str]:
@@ -144,11 +145,14 @@ def from_form(form: Mapping[str, str]) -> EmailSettings:
     raw.update({name: form.get(name, "").strip() or None for name in _OPTIONAL})
     raw["subject_tags"] = _lines(form.get("subject_tags", "")) or None
     problems: list[str] = []
+    fields: set[str] = set()
     if form.get("office_hours_on"):
         weekly: dict[int, list[list[str]]] = {}
         for day in range(7):
             day_spans, wrong = spans(day, form.get(f"hours_{day}", ""))
             problems.extend(wrong)
+            if wrong:
+                fields.add(f"hours_{day}")
             if day_spans:
                 weekly[day] = day_spans
         raw["office_hours"] = {
@@ -159,21 +163,26 @@ def from_form(form: Mapping[str, str]) -> EmailSettings:
     try:
         settings = EmailSettings.model_validate(raw)
     except ValidationError as exc:
-        problems.extend(_sentence(e) for e in exc.errors())
-        raise SettingsFormInvalid(tuple(problems)) from exc
+        for error in exc.errors():
+            field, sentence = _problem(error)
+            problems.append(sentence)
+            fields.add(field)
+        raise SettingsFormInvalid(tuple(problems), frozenset(fields)) from exc
     if problems:
-        raise SettingsFormInvalid(tuple(problems))
+        raise SettingsFormInvalid(tuple(problems), frozenset(fields))
     return settings
 
 
-def _sentence(error: Mapping[str, Any]) -> str:
-    loc = tuple(error.get("loc", ()))
-    label = LABELS.get(str(loc[0]), str(loc[0])) if loc else "Settings"
-    if loc[:2] == ("office_hours", "weekly") and len(loc) > 2 and isinstance(loc[2], int):
-        label = f"Office hours, {WEEKDAYS[loc[2]] if loc[2] in range(7) else loc[2]}"
-    elif loc[:2] == ("office_hours", "tz"):
-        label = "Time zone"
+def _problem(error: Mapping[str, Any]) -> tuple[str, str]:
+    """A validation error as (the form field to mark, a sentence naming it as labelled)."""
+    loc = tuple(error.get("loc", ())) or ("settings",)
+    field = str(loc[0])
+    label = LABELS.get(field, field)
+    if loc[:2] == ("office_hours", "weekly") and len(loc) > 2 and loc[2] in range(7):
+        field, label = f"hours_{loc[2]}", f"Office hours, {WEEKDAYS[int(loc[2])]}"
     elif loc[:2] == ("office_hours", "holidays"):
-        label = "Closed dates"
+        field, label = "holidays", "Closed dates"
+    elif loc[0] == "office_hours":
+        field = "tz"  # the zone, or the hours as a whole
     message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
-    return f"{label}: {message}"
+    return field, f"{label}: {message}"

@@ -24,7 +24,11 @@ POLICIES = (
 
 
 def _settings_page(
-    request: Request, ctx: WorkspaceContext, form: dict[str, str], problems: tuple[str, ...]
+    request: Request,
+    ctx: WorkspaceContext,
+    form: dict[str, str],
+    problems: tuple[str, ...] = (),
+    bad: frozenset[str] = frozenset(),
 ) -> HTMLResponse:
     return render_ws(
         request,
@@ -33,6 +37,7 @@ def _settings_page(
         tab="settings",
         form=form,
         problems=problems,
+        bad=bad,
         weekdays=WEEKDAYS,
         policies=POLICIES,
         status_code=422 if problems else 200,
@@ -44,7 +49,7 @@ async def email_settings(request: Request, workspace_id: str) -> HTMLResponse:
     """The settings form, filled with the saved settings (or the defaults)."""
     ctx = await workspace_context(request, workspace_id)
     current = await email_api.get_settings(deps_of(request).db, workspace_id)
-    return _settings_page(request, ctx, to_form(current), ())
+    return _settings_page(request, ctx, to_form(current))
 
 
 @router.post("/admin/workspaces/{workspace_id}/email-settings", response_model=None)
@@ -57,7 +62,7 @@ async def save_email_settings(request: Request, workspace_id: str) -> Response:
     try:
         chosen = from_form(form)
     except SettingsFormInvalid as exc:
-        return _settings_page(request, ctx, form, exc.problems)
+        return _settings_page(request, ctx, form, exc.problems, exc.fields)
     await email_api.put_settings(deps_of(request).db, workspace_id, chosen)
     return go(f"{ctx.base}/email-settings", "Email settings saved.")
 
