@@ -321,24 +321,36 @@ SELECT pg_advisory_xact_lock(hashtextextended('sfbridge:sf-refresh:' || %(worksp
 -- ===== webhook intake (hot path: one round trip) ======================================
 
 -- name: webhook_accept
--- Finds the workspace by token hash, stores the event and queues its job in one statement
--- (so in one transaction). No row back means the token is unknown.
-WITH ws AS (
-    SELECT workspace_id FROM sf_connections WHERE webhook_token_hash = %(token_hash)s
+-- Stores a batch of webhook calls and queues one job per stored event, in one statement (so
+-- in one transaction). %(calls)s is a jsonb array of {token_hash, query, body, headers} in
+-- arrival order; the answer has one row (n, id) per call whose token matched a workspace,
+-- n counting from 1. A call with an unknown token stores nothing and has no row. Event ids
+-- and jobs follow arrival order (the job lock keeps one Case's events in that order).
+WITH calls AS MATERIALIZED (
+    SELECT known.*, nextval('webhook_events_id_seq') AS id
+    FROM (
+        SELECT c.n, ws.workspace_id, c.call -> 'query' AS query, c.call ->> 'body' AS body,
+               c.call -> 'headers' AS headers
+        FROM jsonb_array_elements(%(calls)s) WITH ORDINALITY AS c (call, n)
+        JOIN sf_connections ws ON ws.webhook_token_hash = c.call ->> 'token_hash'
+        ORDER BY c.n
+    ) AS known
 ), ev AS (
-    INSERT INTO webhook_events (workspace_id, query, body, headers)
-    SELECT workspace_id, %(query)s, %(body)s, %(headers)s FROM ws
-    RETURNING id, workspace_id, query
+    INSERT INTO webhook_events (id, workspace_id, query, body, headers)
+    SELECT id, workspace_id, query, body, headers FROM calls ORDER BY n
+), job AS MATERIALIZED (
+    SELECT procrastinate_defer_jobs_v1(ARRAY(
+        SELECT ROW(
+            %(queue)s, %(task_name)s, 0,
+            'case:' || workspace_id || ':' || coalesce(query ->> 'caseId', ''),
+            NULL,
+            jsonb_build_object('workspace_id', workspace_id, 'event_id', id),
+            NULL
+        )::procrastinate_job_to_defer_v1
+        FROM calls ORDER BY n
+    )) AS job_ids
 )
-SELECT ev.id, ev.workspace_id,
-       procrastinate_defer_jobs_v1(ARRAY[ROW(
-           %(queue)s, %(task_name)s, 0,
-           'case:' || ev.workspace_id || ':' || coalesce(ev.query ->> 'caseId', ''),
-           NULL,
-           jsonb_build_object('workspace_id', ev.workspace_id, 'event_id', ev.id),
-           NULL
-       )::procrastinate_job_to_defer_v1]) AS job_ids
-FROM ev;
+SELECT calls.n, calls.id FROM calls CROSS JOIN job ORDER BY calls.n;
 
 -- ===== health and metrics =============================================================
 
