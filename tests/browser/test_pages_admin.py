@@ -102,7 +102,7 @@ def test_apex_page_shows_the_files_and_copies_them(admin: Page, demo_id: str) ->
     button.click()
     expect(button).to_have_text("Copied")
     copied = admin.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith("trigger SfbridgeCaseTrigger on Case")
+    assert "\ntrigger SfbridgeCaseTrigger on Case" in copied
     shot(admin, "13-apex")
 
 

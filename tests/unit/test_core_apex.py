@@ -135,13 +135,13 @@ def test_test_class_covers_class_and_all_triggers() -> None:
 def test_files_layout() -> None:
     files = BUNDLE.files()
     assert sorted(files) == [
-        "classes/SfbridgeCaseEvents.cls",
-        "classes/SfbridgeCaseEventsTest.cls",
+        "classes/SfbridgeCallout.cls",
+        "classes/SfbridgeCalloutTest.cls",
         "triggers/SfbridgeCaseCommentTrigger.trigger",
         "triggers/SfbridgeCaseTrigger.trigger",
         "triggers/SfbridgeEmailMessageTrigger.trigger",
     ]
-    assert files["classes/SfbridgeCaseEvents.cls"] == BUNDLE.callout_class
+    assert files["classes/SfbridgeCallout.cls"] == BUNDLE.callout_class
 
 
 def test_default_credential_name() -> None:

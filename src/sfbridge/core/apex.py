@@ -53,8 +53,8 @@ __all__ = [
 API_VERSION = "62.0"
 #: Cases per ``@future`` call.
 BATCH_SIZE = 10
-CLASS_NAME = "SfbridgeCaseEvents"
-TEST_CLASS_NAME = "SfbridgeCaseEventsTest"
+CLASS_NAME = "SfbridgeCallout"
+TEST_CLASS_NAME = "SfbridgeCalloutTest"
 CASE_TRIGGER_NAME = "SfbridgeCaseTrigger"
 CASECOMMENT_TRIGGER_NAME = "SfbridgeCaseCommentTrigger"
 EMAILMESSAGE_TRIGGER_NAME = "SfbridgeEmailMessageTrigger"
