@@ -23,7 +23,7 @@ from sfbridge.deps import Deps
 from sfbridge.errors import BridgeError, ConfigError
 from sfbridge.mail.inbound import InboundSmtpServer
 from sfbridge.services.doctor import Outcome, diagnose
-from sfbridge.services.email import intake
+from sfbridge.services.email import apex, intake
 from sfbridge.services.email import runtime as email_runtime
 from sfbridge.settings import Settings, load_settings
 from sfbridge.store import apikeys, migrate, workspaces
@@ -82,7 +82,7 @@ def migrate_command() -> None:
 
     async def go() -> None:
         settings = _settings()
-        async with compose.database(settings) as db:
+        async with compose.database(settings, up_to_date=False) as db:
             report = await migrate.migrate(db)
         applied = ", ".join(report.applied) or "nothing to do"
         out.print(f"[green]Migrations:[/] {applied}")
@@ -119,7 +119,6 @@ async def _serve(settings: Settings, *, worker: bool, mail: bool) -> int:
         loop.add_signal_handler(sig, stop.set)
     async with contextlib.AsyncExitStack() as stack:
         db = await stack.enter_async_context(compose.database(settings))
-        await migrate.migrate(db)
         demo_rt: demo.DemoRuntime | None = None
         if await demo.wanted(settings, db):
             demo_rt = demo.start_emulator(settings.data_dir)
@@ -328,6 +327,20 @@ def keys_create(
             else:
                 new = await apikeys.create_workspace_key(tx, workspace or "", label=label)
         out.print(new.token.reveal())
+
+    _run(go())
+
+
+@setup_app.command("apex")
+def setup_apex(
+    workspace: Annotated[str, typer.Option(help="The workspace id.")],
+) -> None:
+    """Print the Named Credential settings and the Apex (class, triggers, test) to install."""
+    settings = _settings()
+
+    async def go() -> None:
+        async with compose.open_deps(settings) as deps:
+            out.print(await apex.apex_setup_text(deps, workspace), markup=False, highlight=False)
 
     _run(go())
 

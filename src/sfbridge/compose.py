@@ -23,7 +23,7 @@ from sfbridge.services.connections import ConnectionService
 from sfbridge.services.email import tasks as email_tasks
 from sfbridge.services.sfaccess import SalesforceAccess
 from sfbridge.settings import Settings
-from sfbridge.store import embedded
+from sfbridge.store import embedded, migrate
 from sfbridge.store.db import Database
 
 #: Timeouts for every Salesforce call: connect fast, allow slow queries.
@@ -75,8 +75,11 @@ def build_deps(
 
 
 @contextlib.asynccontextmanager
-async def database(settings: Settings) -> AsyncIterator[Database]:
-    """Open the configured database: ``DATABASE_URL``, or the embedded server in the data dir."""
+async def database(settings: Settings, *, up_to_date: bool = True) -> AsyncIterator[Database]:
+    """Open the configured database (``DATABASE_URL``, or the embedded server in the data dir)
+    and bring its schema up to date: every entry point may meet a database an older version
+    left behind. Migrating is idempotent and takes a lock, so processes may start together.
+    ``up_to_date=False`` leaves the schema alone (``sfbridge migrate`` reports what it applies)."""
     server: embedded.EmbeddedPostgres | None = None
     if settings.database_url is not None:
         url = settings.database_url.reveal()
@@ -85,6 +88,8 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
         url = server.url
     db = await Database.connect(url, max_size=settings.db_pool_size)
     try:
+        if up_to_date:
+            await migrate.migrate(db)
         yield db
     finally:
         await db.close()

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sfbridge.deps import Deps
-from sfbridge.salesforce.errors import ReconnectNeeded, RequestRefused, SalesforceError
+from sfbridge.salesforce.errors import (
+    ReconnectNeeded,
+    RequestRefused,
+    SalesforceError,
+    TransportFailure,
+)
 from sfbridge.store import events
 from sfbridge.store.connections import ConnectionStatus
 
@@ -95,13 +100,24 @@ async def _salesforce_checks(deps: Deps, workspace_id: str) -> list[Check]:
                 "'API Enabled' permission.",
             )
         ]
+    except TransportFailure as exc:
+        return [
+            Check(
+                name="api access",
+                outcome=Outcome.FAILED,
+                detail=str(exc),
+                fix="Check that this machine can reach the instance URL (network, proxy, "
+                "firewall); in demo mode, start sfbridge serve so the emulated org runs.",
+            )
+        ]
     except SalesforceError as exc:
         return [
             Check(
                 name="api access",
                 outcome=Outcome.FAILED,
                 detail=str(exc),
-                fix="Retry later; see the trace.",
+                fix="Salesforce refused the call; the detail says why. Retry later if it is "
+                "a temporary outage.",
             )
         ]
     checks = [

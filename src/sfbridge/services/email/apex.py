@@ -90,7 +90,8 @@ def render_bundle(*, webhook_url: str | None, named_credential: str = "sfbridge"
 
 def render_text(bundle: ApexBundle) -> str:
     """The bundle as one printable text (``sfbridge setup apex``)."""
-    parts = [f"// Named Credential\n// {line}" for line in bundle.instructions.splitlines()]
+    steps = "\n".join(f"// {line}" for line in bundle.instructions.splitlines())
+    parts = [f"// ===== Setup steps =====\n{steps}"]
     for file in bundle.files:
         parts.append(f"// ===== {file.name} =====\n{file.body}")
     return "\n\n".join(parts)

@@ -123,8 +123,11 @@ async def save_connection(
     client_id: str = Form(""),
     client_secret: str = Form(""),
     login_url: str = Form("https://login.salesforce.com"),
+    flow: str = Form("web_server"),
+    username: str = Form(""),
+    private_key_pem: str = Form(""),
 ) -> RedirectResponse:
-    """Save the connected app's credentials."""
+    """Save the connection setup (the secret and the key are write-only)."""
     ctx = await workspace_context(request, workspace_id)
     try:
         await deps_of(request).connections.save_credentials(
@@ -132,6 +135,9 @@ async def save_connection(
             login_url=login_url,
             client_id=client_id,
             client_secret=client_secret or None,
+            flow=flow,
+            username=username or None,
+            private_key_pem=private_key_pem or None,
         )
     except BridgeError as exc:
         return go(ctx.base + "#connection", problem=exc.message)
@@ -140,13 +146,15 @@ async def save_connection(
 
 @router.post("/admin/workspaces/{workspace_id}/connect")
 async def connect(request: Request, workspace_id: str) -> RedirectResponse:
-    """Start the OAuth flow: off to Salesforce's consent page."""
+    """Connect: off to Salesforce's consent page, or at once for server-to-server flows."""
     ctx = await workspace_context(request, workspace_id)
     try:
-        url = await deps_of(request).connections.start_connect(workspace_id)
+        outcome = await deps_of(request).connections.connect(workspace_id)
     except BridgeError as exc:
         return go(ctx.base, problem=exc.message)
-    return RedirectResponse(url, status_code=303)
+    if outcome.authorize_url:
+        return RedirectResponse(outcome.authorize_url, status_code=303)
+    return go(ctx.base, "Salesforce is connected.")
 
 
 @router.post("/admin/workspaces/{workspace_id}/disconnect")
