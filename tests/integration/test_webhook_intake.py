@@ -19,6 +19,7 @@ import uvicorn
 from psycopg.rows import dict_row
 
 from sfbridge.compose import build_deps
+from sfbridge.errors import StoreUnavailable
 from sfbridge.secrets import SecretBox
 from sfbridge.settings import Settings
 from sfbridge.store import connections, webhooks, workspaces
@@ -314,3 +315,20 @@ async def test_accept_of_one_call_answers_none_for_an_unknown_token(db: Database
     assert isinstance(known, int)
     assert unknown is None
     assert await job_count(db) == 1
+
+
+async def test_every_caller_of_a_batch_gets_store_unavailable_when_the_database_is_gone(
+    database_url: str,
+) -> None:
+    gone = await Database.connect(database_url, min_size=1, max_size=2)
+    await gone.close()
+    intake = webhooks.WebhookIntake(gone)
+    calls = [
+        webhooks.WebhookCall(token=TOKEN, query={"caseId": str(i)}, body="", headers={})
+        for i in range(5)
+    ]
+
+    outcomes = await asyncio.gather(*(intake.accept(c) for c in calls), return_exceptions=True)
+
+    assert [type(o) for o in outcomes] == [StoreUnavailable] * 5
+    assert len({id(o) for o in outcomes}) == 5  # one exception each, not one shared
