@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 import uvicorn
+import uvloop
 from rich.console import Console
 
 from sfbridge import __version__, compose, demo, jobs
@@ -62,7 +63,9 @@ def _settings(overrides: dict[str, str] | None = None) -> Settings:
 
 def _run(coro: Coroutine[Any, Any, int | None]) -> None:
     try:
-        code = asyncio.run(coro)
+        # uvloop (installed with uvicorn[standard]) costs 10-20% less CPU per request.
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            code = runner.run(coro)
     except BridgeError as exc:
         err.print(f"[bold red]Error:[/] {exc.message}")
         raise typer.Exit(1) from exc
