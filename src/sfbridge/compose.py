@@ -57,7 +57,7 @@ def build_deps(
 ) -> Deps:
     """Wire every part around an open database and HTTP client."""
     box = box or box_for(settings)
-    access = SalesforceAccess(db, box, http, Governor(), recorder_for=lambda _ws: tracing.RECORDER)
+    access = SalesforceAccess(db, box, http, Governor(), recorder_for=tracing.RECORDER.for_org)
     app: App = jobs.create_job_app(
         db, registrars=task_registrars() if registrars is None else registrars
     )

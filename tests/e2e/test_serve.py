@@ -107,7 +107,12 @@ def test_serve_starts_ready_with_demo_workspace_and_stops_cleanly(
         )
         assert hook.status_code == 202
         assert http.post("/hooks/salesforce/" + "x" * 43 + "?caseId=1").status_code == 404
-        assert "sfbridge_connections" in http.get("/metrics").text
+        assert 'sfbridge_connections{status="connected"} 1.0' in http.get("/metrics").text
+        # The doctor calls the demo org through the Salesforce client: counted per org.
+        checks = http.get(f"/api/v1/workspaces/{demo[0]['id']}/doctor", headers=auth).json()
+        assert {"name": "token and API access", "outcome": "ok"}.items() <= checks[1].items()
+        wanted = f'sfbridge_salesforce_calls{{org="{conn["org_id"]}",status="200"}}'
+        assert wanted in http.get("/metrics").text
     assert stop(served) == 0
 
 

@@ -198,7 +198,7 @@ class SalesforceAccess:
         box: opens the stored secrets.
         http: the pooled HTTP client every Salesforce call goes through.
         governor: the process-wide API budget keeper.
-        recorder_for: the call recorder of a workspace (traces), or None.
+        recorder_for: the call recorder for an org id (traces, metrics), or None.
         clock: time source for token ages (tests move it).
     """
 
@@ -251,7 +251,7 @@ class SalesforceAccess:
             session,
             api_version=API_VERSION,
             governor=self.governor,
-            recorder=self._recorder_for(workspace_id),
+            recorder=self._recorder_for(conn.org_id or workspace_id),
             org_key=conn.org_id,
         )
         self._clients[workspace_id] = client

@@ -98,30 +98,46 @@ _CURRENT: contextvars.ContextVar[Step | None] = contextvars.ContextVar(
 
 
 class _StepRecorder:
-    """The Salesforce client's :class:`CallRecorder`: appends to the current step, if any,
-    and counts every call by HTTP status (``0``: no response) for the metrics endpoint."""
+    """Appends every Salesforce call to the current step, if any, and counts calls by org
+    and HTTP status (``0``: no response) for the metrics endpoint."""
 
     def __init__(self) -> None:
-        self.counts: collections.Counter[int] = collections.Counter()
+        self.counts: collections.Counter[tuple[str, int]] = collections.Counter()
+
+    def for_org(self, org_id: str) -> _OrgRecorder:
+        """The :class:`CallRecorder` to give the client of one org."""
+        return _OrgRecorder(self, org_id)
+
+    def add(self, org_id: str, call: SalesforceCall) -> None:
+        self.counts[(org_id, call.status or 0)] += 1
+        step = _CURRENT.get()
+        if step is not None:
+            step.calls.append(call)
+
+
+@dataclass(frozen=True, slots=True)
+class _OrgRecorder:
+    """One org's view of the recorder (what a SalesforceClient calls)."""
+
+    recorder: _StepRecorder
+    org_id: str
 
     def record(
         self, method: str, path: str, status: int | None, duration_ms: float, attempts: int
     ) -> None:
-        self.counts[status or 0] += 1
-        step = _CURRENT.get()
-        if step is not None:
-            step.calls.append(
-                SalesforceCall(
-                    method=method,
-                    path=path,
-                    status=status,
-                    duration_ms=round(duration_ms),
-                    attempts=attempts,
-                )
-            )
+        self.recorder.add(
+            self.org_id,
+            SalesforceCall(
+                method=method,
+                path=path,
+                status=status,
+                duration_ms=round(duration_ms),
+                attempts=attempts,
+            ),
+        )
 
 
-#: Pass this to every SalesforceClient.
+#: Give ``RECORDER.for_org(org_id)`` to every SalesforceClient.
 RECORDER = _StepRecorder()
 
 

@@ -184,7 +184,7 @@ def salesforce_access(
 ) -> SalesforceAccess:
     """Salesforce clients for the workspaces, traced like ``serve``'s."""
     return SalesforceAccess(
-        db, box, http, governor or Governor(), recorder_for=lambda _ws: tracing.RECORDER
+        db, box, http, governor or Governor(), recorder_for=tracing.RECORDER.for_org
     )
 
 

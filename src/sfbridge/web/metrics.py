@@ -29,8 +29,8 @@ async def render(deps: Deps) -> str:
     )
     calls = Gauge(
         "sfbridge_salesforce_calls",
-        "Salesforce calls made by this process, by HTTP status (0: no response)",
-        ["status"],
+        "Salesforce calls made by this process, by org and HTTP status (0: no response)",
+        ["org", "status"],
         registry=registry,
     )
     async with deps.db.transaction() as tx:
@@ -40,6 +40,6 @@ async def render(deps: Deps) -> str:
             conns.labels(row["status"]).set(row["n"])
     for org, ratio in deps.access.governor.usage_ratios().items():
         usage.labels(org).set(ratio)
-    for status, n in tracing.RECORDER.counts.items():
-        calls.labels(str(status)).set(n)
+    for (org, status), n in tracing.RECORDER.counts.items():
+        calls.labels(org, str(status)).set(n)
     return generate_latest(registry).decode("utf-8")
